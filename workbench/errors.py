@@ -1,0 +1,91 @@
+"""Every error a user can cause, each with one sentence that says what happened and what to do.
+
+WorkbenchError
+ ├── ProjectError            the folder is not a usable skill project (module, WIT, workbench.toml)
+ ├── ToolError               componentize-py is missing or crashed
+ ├── BuildError              the skill did not build; carries diagnostics
+ ├── ComponentError          a .wasm that cannot be loaded, or that targets another world
+ ├── ModelError              a model provider failed to answer
+ └── RunError                a run that did not finish with an output
+      ├── SkillRaised        the skill's own code raised an exception
+      ├── SkillCrashed       the skill trapped for another reason (exit, stack, trap)
+      ├── RunTimeout         stopped at its time limit
+      ├── MemoryLimitExceeded  stopped at its memory limit
+      └── RunCancelled       the user cancelled it
+
+Front-ends print `str(error)`; nothing here ever needs a traceback to be understood.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.diagnostics import Diagnostic
+
+
+class WorkbenchError(Exception):
+    """Base class: `message` is the one sentence shown to the user."""
+
+    kind = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ProjectError(WorkbenchError):
+    kind = "project"
+
+
+class ToolError(WorkbenchError):
+    kind = "tool"
+
+
+class BuildError(WorkbenchError):
+    kind = "build"
+
+    def __init__(self, message: str, diagnostics: Sequence[Diagnostic] = ()) -> None:
+        super().__init__(message)
+        self.diagnostics = tuple(diagnostics)
+
+
+class ComponentError(WorkbenchError):
+    kind = "component"
+
+
+class ModelError(WorkbenchError):
+    kind = "model"
+
+
+class RunError(WorkbenchError):
+    kind = "run"
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        #: Longer text shown under the message, e.g. the skill's own traceback.
+        self.details = details
+
+
+class SkillRaised(RunError):
+    kind = "skill-raised"
+
+
+class SkillCrashed(RunError):
+    kind = "skill-crashed"
+
+
+class RunTimeout(RunError):
+    kind = "timeout"
+
+
+class MemoryLimitExceeded(RunError):
+    kind = "memory-limit"
+
+
+class RunCancelled(RunError):
+    kind = "cancelled"

@@ -1,0 +1,279 @@
+"""A skill project on disk: its Python module, its WIT, its world and where its build goes.
+
+A project is a folder. `workbench.toml` is optional; without it the module is the one file
+that defines `class Skill`, the WIT is the one `.wit` file (or the `wit/` folder), and the
+world is that WIT's only world. The built component does not record its world's name, so
+the project does.
+
+    [skill]
+    module = "haiku"            # the Python module (a file at the project root)
+    wit = "skill.wit"           # a .wit file or a folder of them
+    world = "skill"
+    output = "build/haiku.wasm"
+    python-path = ["lib"]       # extra folders to bundle, after the project root
+
+    [run]
+    input = "oak trees"
+    model = "luminous-base"     # overrides the model the skill asks for
+    timeout = 30                # seconds
+    memory-limit = "1GiB"
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import ProjectError
+from workbench.wit import read_wit, wit_files
+
+CONFIG_FILE = "workbench.toml"
+BUILD_DIR = "build"
+#: The module name componentize-py gives the generated bindings (`import skill` in the seed).
+WORLD_MODULE = "skill"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MEMORY_LIMIT = 1 << 30
+#: The skill's interpreter alone starts at 12.25 MiB of linear memory.
+MINIMUM_MEMORY_LIMIT = 16 << 20
+
+_SKILL_CLASS = re.compile(r"^class\s+Skill\b", re.MULTILINE)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+#: Folders that are never part of a skill's sources.
+_SKIPPED_DIRS = {"__pycache__", BUILD_DIR, "node_modules", "venv"}
+
+
+def parse_size(text: str | int) -> int:
+    """`"1GiB"`, `"512M"`, `"64mb"` or a number of bytes; units are binary."""
+    if isinstance(text, int):
+        return text
+    found = _SIZE.match(text)
+    if not found:
+        raise ValueError(f"{text!r} is not a size; write it like 512MiB or 1GiB")
+    unit = (found.group(2) or "").lower()[:1]
+    return int(float(found.group(1)) * _UNITS[unit])
+
+
+def format_size(size: int) -> str:
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
+
+
+@dataclass(frozen=True)
+class RunDefaults:
+    input: str | None = None
+    model: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    memory_limit: int = DEFAULT_MEMORY_LIMIT
+
+
+@dataclass(frozen=True)
+class SkillProject:
+    root: Path
+    module: str
+    wit_path: Path
+    world: str
+    package: str | None
+    output: Path
+    extra_python_paths: tuple[Path, ...] = ()
+    run: RunDefaults = field(default_factory=RunDefaults)
+    world_module: str = WORLD_MODULE
+
+    @property
+    def module_path(self) -> Path:
+        return self.root / f"{self.module}.py"
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def python_paths(self) -> tuple[Path, ...]:
+        """The `-p` paths in order; in the sandbox the N-th is mounted at `/N/`."""
+        return (self.root, *self.extra_python_paths)
+
+    @property
+    def qualified_world(self) -> str:
+        return f"{self.package}/{self.world}" if self.package else self.world
+
+    def source_files(self) -> list[Path]:
+        """Every file whose content goes into the component, in a stable order."""
+        files: list[Path] = []
+        for base in self.python_paths:
+            files += [p for p in base.rglob("*.py") if not self._skipped(p, base)]
+        return sorted(set(files)) + wit_files(self.wit_path)
+
+    def _skipped(self, path: Path, base: Path) -> bool:
+        parts = path.relative_to(base).parts[:-1]
+        if any(part.startswith(".") or part in _SKIPPED_DIRS for part in parts):
+            return True
+        # Stub bindings written by `workbench bindings`: the build makes its own.
+        return base == self.root and bool(parts) and parts[0] == self.world_module
+
+    def editable_files(self) -> list[Path]:
+        """Files a user edits: the sources plus workbench.toml when present."""
+        files = self.source_files()
+        if self.config_path.exists():
+            files.append(self.config_path)
+        return files
+
+
+def load_project(path: Path | str = ".") -> SkillProject:
+    """Read the project at `path` (a folder, or a module file inside one)."""
+    path = Path(path).resolve()
+    module_hint: str | None = None
+    if path.is_file() and path.suffix == ".py":
+        path, module_hint = path.parent, path.stem
+    if not path.is_dir():
+        raise ProjectError(f"{path} is not a folder; give the path of a skill project.")
+
+    config = _read_config(path / CONFIG_FILE)
+    skill = _table(config, "skill", path)
+    run = _table(config, "run", path)
+
+    module = _str(skill, "module", path) or module_hint or _detect_module(path)
+    module_file = path / f"{module}.py"
+    if not module_file.is_file():
+        raise ProjectError(
+            f"The skill module {module_file.name} is missing from {path}; create "
+            "it or fix `module` in workbench.toml."
+        )
+
+    wit_setting = _str(skill, "wit", path)
+    wit_path = (path / wit_setting) if wit_setting else _detect_wit(path)
+    summary = read_wit(wit_path)
+    world = _str(skill, "world", path)
+    if world is None:
+        if len(summary.worlds) != 1:
+            found = ", ".join(summary.worlds) or "none"
+            raise ProjectError(
+                f"{wit_path.name} must declare exactly one world to pick it "
+                f"without workbench.toml (found: {found}); set `world` there."
+            )
+        world = summary.worlds[0]
+    elif world not in summary.worlds:
+        raise ProjectError(
+            f"The world `{world}` is not declared in {wit_path.name} (it has: "
+            f"{', '.join(summary.worlds) or 'none'}); fix `world` in "
+            "workbench.toml."
+        )
+
+    output = path / (_str(skill, "output", path) or f"{BUILD_DIR}/{module}.wasm")
+    extra = tuple(path / p for p in _str_list(skill, "python-path", path))
+    return SkillProject(
+        root=path,
+        module=module,
+        wit_path=wit_path,
+        world=world,
+        package=summary.package,
+        output=output,
+        extra_python_paths=extra,
+        run=_run_defaults(run, path),
+    )
+
+
+def _read_config(file: Path) -> dict[str, Any]:
+    if not file.exists():
+        return {}
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ProjectError(f"{file} is not valid TOML ({error}); fix or delete it.") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise ProjectError(f"Cannot read {file} ({error}).") from error
+
+
+def _key_line(root: Path, key: str) -> str:
+    """`workbench.toml:7` for the line that sets `key`, so a bad value is easy to find."""
+    file = root / CONFIG_FILE
+    try:
+        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+            if re.match(rf"\s*{re.escape(key)}\s*=", line):
+                return f"{file}:{number}"
+    except OSError:
+        pass
+    return str(file)
+
+
+def _table(config: dict[str, Any], name: str, root: Path) -> dict[str, Any]:
+    table = config.get(name, {})
+    if not isinstance(table, dict):
+        raise ProjectError(f"{_key_line(root, name)}: `{name}` must be a table ([{name}]).")
+    return table
+
+
+def _str(table: dict[str, Any], key: str, root: Path) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ProjectError(f"{_key_line(root, key)}: `{key}` must be a string.")
+    return value
+
+
+def _str_list(table: dict[str, Any], key: str, root: Path) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProjectError(f"{_key_line(root, key)}: `{key}` must be a list of strings.")
+    return value
+
+
+def _run_defaults(run: dict[str, Any], root: Path) -> RunDefaults:
+    timeout = run.get("timeout", DEFAULT_TIMEOUT)
+    if not isinstance(timeout, int | float) or timeout <= 0:
+        raise ProjectError(
+            f"{_key_line(root, 'timeout')}: `timeout` must be a positive number of seconds."
+        )
+    try:
+        memory_limit = parse_size(run.get("memory-limit", DEFAULT_MEMORY_LIMIT))
+    except ValueError as error:
+        raise ProjectError(f"{_key_line(root, 'memory-limit')}: {error}.") from error
+    if memory_limit < MINIMUM_MEMORY_LIMIT:
+        raise ProjectError(
+            f"{_key_line(root, 'memory-limit')}: `memory-limit` must be at least "
+            f"{format_size(MINIMUM_MEMORY_LIMIT)}; the interpreter alone needs "
+            "12 MiB."
+        )
+    return RunDefaults(
+        input=_str(run, "input", root),
+        model=_str(run, "model", root),
+        timeout=float(timeout),
+        memory_limit=memory_limit,
+    )
+
+
+def _detect_module(root: Path) -> str:
+    candidates = [
+        file.stem
+        for file in sorted(root.glob("*.py"))
+        if _SKILL_CLASS.search(file.read_text(encoding="utf-8", errors="replace"))
+    ]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise ProjectError(
+            f"No Python file in {root} defines `class Skill`; create one with "
+            "`workbench new` or set `module` in workbench.toml."
+        )
+    raise ProjectError(
+        f"Several files define `class Skill` ({', '.join(candidates)}); set "
+        "`module` in workbench.toml."
+    )
+
+
+def _detect_wit(root: Path) -> Path:
+    if (root / "wit").is_dir():
+        return root / "wit"
+    candidates = sorted(root.glob("*.wit"))
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise ProjectError(
+            f"No .wit file in {root}; copy the skill's skill.wit there or set "
+            "`wit` in workbench.toml."
+        )
+    names = ", ".join(c.name for c in candidates)
+    raise ProjectError(f"Several .wit files in {root} ({names}); set `wit` in workbench.toml.")

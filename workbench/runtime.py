@@ -1,0 +1,373 @@
+"""Run a skill component in wasmtime: one engine with a compile cache, one fresh store per run.
+
+The skill gets an empty sandbox: no files, no environment, no sockets. Its stdout and stderr
+are captured, its CSI imports are served by the world's host table, and every run is bounded
+by a timeout and a memory limit. Epoch interruption is engine-wide, so runs on one runtime
+are serialized and each run owns the epoch while it lasts.
+"""
+
+from __future__ import annotations
+
+import atexit
+import codecs
+import contextlib
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from wasmtime import Config, Engine, ExitTrap, Store, WasiConfig, WasmtimeError
+from wasmtime.component import Component, Linker
+
+from workbench.csi import CsiCall, CsiHost
+from workbench.diagnostics import last_exception_line, map_sandbox_paths
+from workbench.errors import (
+    ComponentError,
+    MemoryLimitExceeded,
+    RunCancelled,
+    RunTimeout,
+    SkillCrashed,
+    SkillRaised,
+    WorkbenchError,
+)
+from workbench.project import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, format_size
+from workbench.worlds import KNOWN_WORLDS, World, describe_component
+
+Stream = Literal["stdout", "stderr"]
+OutputListener = Callable[[Stream, str], None]
+
+_CAUSED_BY = re.compile(r"Caused by:\s*\n\s*(.+)")
+_OUT_OF_MEMORY = ("MemoryError", "memory allocation of")
+#: The componentize-py runtime's Rust panic line that follows a guest exception.
+_GUEST_PANIC = re.compile(r"^thread '[^']*' \(\d+\) panicked at ")
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    timeout: float = DEFAULT_TIMEOUT
+    memory_limit: int = DEFAULT_MEMORY_LIMIT
+
+
+@dataclass(frozen=True)
+class LoadedComponent:
+    path: Path
+    component: Component
+    world: World
+    imports: tuple[str, ...]
+    exports: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RunTimings:
+    load: float = 0.0
+    instantiate: float = 0.0
+    run: float = 0.0
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced. `error` is None exactly when `output` is set."""
+
+    input: str
+    component: Path
+    output: str | None = None
+    stdout: str = ""
+    stderr: str = ""
+    csi_calls: list[CsiCall] = field(default_factory=list)
+    timings: RunTimings = field(default_factory=RunTimings)
+    world: str | None = None
+    model_override: str | None = None
+    error: WorkbenchError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        error = None
+        if self.error is not None:
+            error = {
+                "kind": self.error.kind,
+                "message": self.error.message,
+                "details": getattr(self.error, "details", ""),
+            }
+        return {
+            "ok": self.ok,
+            "input": self.input,
+            "output": self.output,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "csi_calls": [call.to_dict() for call in self.csi_calls],
+            "timings": vars(self.timings),
+            "world": self.world,
+            "model_override": self.model_override,
+            "component": str(self.component),
+            "error": error,
+        }
+
+
+def _settle_wasmtime_threads() -> None:
+    # wasmtime's output callbacks run on its own threads; letting them finish before the
+    # interpreter shuts down avoids a Rust "panic in a function that cannot unwind" at exit.
+    time.sleep(0.01)
+
+
+class SkillRuntime:
+    """Loads and runs skill components. Thread-safe; runs on one runtime take turns."""
+
+    _exit_hook_installed = False
+
+    def __init__(self) -> None:
+        config = Config()
+        config.cache = True  # compiled code is cached on disk under $XDG_CACHE_HOME/wasmtime
+        config.epoch_interruption = True
+        self.engine = Engine(config)
+        self._loaded: dict[tuple[Path, int, int], LoadedComponent] = {}
+        self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()
+        if not SkillRuntime._exit_hook_installed:
+            atexit.register(_settle_wasmtime_threads)
+            SkillRuntime._exit_hook_installed = True
+
+    def load(self, path: Path, expected_world: str | None = None) -> LoadedComponent:
+        """Compile (or fetch from cache) the component at `path` and find its world."""
+        try:
+            stat = path.stat()
+        except OSError:
+            raise ComponentError(
+                f"There is no component at {path}; build the skill first (`workbench build`)."
+            ) from None
+        key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+        with self._load_lock:
+            if key in self._loaded:
+                return self._loaded[key]
+            try:
+                component = Component.from_file(self.engine, str(path))
+            except WasmtimeError as error:
+                first = str(error).strip().splitlines()[0] if str(error).strip() else "unknown"
+                raise ComponentError(
+                    f"{path} is not a valid WebAssembly component ({first}); "
+                    "rebuild it with `workbench build --force`."
+                ) from None
+            imports = component.type.imports(self.engine)
+            exports = component.type.exports(self.engine)
+            world = self._choose_world(path, imports, exports, expected_world)
+            loaded = LoadedComponent(path, component, world, tuple(imports), tuple(exports))
+            self._loaded = {k: v for k, v in self._loaded.items() if k[0] != key[0]}
+            self._loaded[key] = loaded
+            return loaded
+
+    def _choose_world(
+        self, path: Path, imports: Any, exports: Any, expected_world: str | None
+    ) -> World:
+        reasons = []
+        for world in KNOWN_WORLDS:
+            reason = world.mismatch(imports, exports, self.engine)
+            if reason is None:
+                return world
+            reasons.append(f"as {world.name} ({world.signature}) {reason}")
+        expected = f"the world `{expected_world}`" if expected_world else "a skill world"
+        raise ComponentError(
+            f"{path.name} does not target {expected}: {'; '.join(reasons)}; the component "
+            f"{describe_component(imports, exports)}. Check the WIT world it was built from."
+        )
+
+    def run(
+        self,
+        component_path: Path,
+        input: str,
+        host: CsiHost,
+        *,
+        limits: RunLimits | None = None,
+        expected_world: str | None = None,
+        sandbox_paths: Sequence[Path] = (),
+        on_output: OutputListener | None = None,
+    ) -> RunResult:
+        """Run the component's `run` with `input`. Never raises for a user's error: the
+        returned result carries it. `sandbox_paths` map the guest's `/N/` paths back."""
+        limits = limits or RunLimits()
+        result = RunResult(
+            input=input,
+            component=component_path,
+            model_override=host.model_override,
+            csi_calls=host.calls,
+        )
+        started = time.perf_counter()
+        try:
+            loaded = self.load(component_path, expected_world)
+        except ComponentError as error:
+            result.error = error
+            return result
+        load_seconds = time.perf_counter() - started
+        result.world = loaded.world.name
+        with self._run_lock:
+            self._run_locked(loaded, input, host, limits, sandbox_paths, on_output, result)
+        result.timings = RunTimings(load_seconds, result.timings.instantiate, result.timings.run)
+        return result
+
+    def _run_locked(
+        self,
+        loaded: LoadedComponent,
+        input: str,
+        host: CsiHost,
+        limits: RunLimits,
+        sandbox_paths: Sequence[Path],
+        on_output: OutputListener | None,
+        result: RunResult,
+    ) -> None:
+        captured = _CapturedOutput(on_output, sandbox_paths)
+        stopped_because: list[str] = []
+
+        def interrupt(reason: str) -> None:
+            if not stopped_because:
+                stopped_because.append(reason)
+                self.engine.increment_epoch()
+
+        store = Store(self.engine)
+        wasi = WasiConfig()  # no preopens, no env, no network: keep it that way
+        wasi.stdout_custom = lambda data: captured.write("stdout", data)
+        wasi.stderr_custom = lambda data: captured.write("stderr", data)
+        store.set_wasi(wasi)
+        store.set_epoch_deadline(1)  # the next increment, made only for this run, stops it
+        store.set_limits(memory_size=limits.memory_limit)
+        timer = threading.Timer(limits.timeout, interrupt, ("timeout",))
+        timer.daemon = True
+        stop_listening = host.cancel.add_listener(lambda: interrupt("cancelled"))
+        instantiate = run = 0.0
+        t0 = time.perf_counter()
+        try:
+            timer.start()
+            instance = self._linker(loaded.world, host).instantiate(store, loaded.component)
+            t1 = time.perf_counter()
+            instantiate = t1 - t0
+            func = _find_run(instance, store, loaded.world)
+            raw = func(store, loaded.world.encode_input(input))
+            func.post_return(store)
+            run = time.perf_counter() - t1
+            result.output = loaded.world.decode_output(raw)
+        except Exception as error:  # every failure becomes a result, never a traceback
+            run = time.perf_counter() - t0 - instantiate
+            result.error = _explain_failure(error, stopped_because, captured.text("stderr"), limits)
+        finally:
+            timer.cancel()
+            stop_listening()
+            store.close()
+            time.sleep(0.001)  # see _settle_wasmtime_threads
+        result.stdout = captured.text("stdout")
+        result.stderr = captured.text("stderr")
+        result.timings = RunTimings(0.0, instantiate, run)
+
+    def _linker(self, world: World, host: CsiHost) -> Linker:
+        linker = Linker(self.engine)
+        linker.add_wasip2()
+        with linker.root() as root:
+            for interface, functions in world.host_imports.items():
+                with root.add_instance(interface) as instance:
+                    for name, make_host_function in functions.items():
+                        instance.add_func(name, make_host_function(host))
+        return linker
+
+
+def _find_run(instance: Any, store: Store, world: World) -> Any:
+    index = None
+    for name in world.run_path:
+        index = instance.get_export_index(store, name, index)
+    func = instance.get_func(store, index) if index is not None else None
+    if func is None:
+        raise ComponentError(f"The component has no `{'/'.join(world.run_path)}` function.")
+    return func
+
+
+def _explain_failure(
+    error: Exception, stopped_because: list[str], stderr: str, limits: RunLimits
+) -> WorkbenchError:
+    if "cancelled" in stopped_because or isinstance(error, RunCancelled):
+        return RunCancelled("The run was cancelled.")
+    if "timeout" in stopped_because:
+        return RunTimeout(
+            f"The skill was stopped after {limits.timeout:g} s, its time limit; "
+            "look for an endless loop or raise the limit with --timeout."
+        )
+    if isinstance(error, WorkbenchError):  # raised by a host function, e.g. a model error
+        return error
+    if any(marker in stderr for marker in _OUT_OF_MEMORY):
+        return MemoryLimitExceeded(
+            f"The skill ran out of memory at its limit of {format_size(limits.memory_limit)}; "
+            "make it use less or raise the limit with --memory-limit."
+        )
+    traceback = stderr.strip()
+    if isinstance(error, ExitTrap):
+        return SkillCrashed(
+            "The skill called sys.exit(); a skill must return its output instead.", traceback
+        )
+    if "Traceback (most recent call last)" in traceback:
+        return SkillRaised(
+            f"The skill raised {last_exception_line(traceback)}; its traceback shows where.",
+            traceback,
+        )
+    cause = _CAUSED_BY.search(str(error))
+    reason = cause.group(1).strip() if cause else str(error).strip().splitlines()[0]
+    if "call stack exhausted" in reason:
+        return SkillCrashed(
+            "The skill exhausted the call stack, most likely by recursing "
+            "without end; look for a function that calls itself.",
+            traceback,
+        )
+    return SkillCrashed(f"The skill stopped with a WebAssembly trap ({reason}).", traceback)
+
+
+class _CapturedOutput:
+    """Collects the guest's writes (bytes, on wasmtime's threads) and passes them on as text.
+
+    stderr is handled by whole lines so that sandbox paths can be mapped to real ones and
+    the guest runtime's panic note (its Rust echo of the skill's exception) left out.
+    """
+
+    def __init__(self, listener: OutputListener | None, sandbox_paths: Sequence[Path]) -> None:
+        self._listener = listener
+        self._sandbox_paths = sandbox_paths
+        self._parts: dict[Stream, list[str]] = {"stdout": [], "stderr": []}
+        self._decoders = {
+            name: codecs.getincrementaldecoder("utf-8")("replace") for name in self._parts
+        }
+        self._partial_line = ""
+        self._in_guest_panic = False
+        self._lock = threading.Lock()
+
+    def write(self, stream: Stream, data: bytes) -> None:
+        with self._lock:
+            text = self._decoders[stream].decode(bytes(data))
+            if stream == "stderr":
+                text = self._stderr_lines(text)
+            self._parts[stream].append(text)
+        if text and self._listener is not None:
+            # A listener's bug must not break the guest's write.
+            with contextlib.suppress(Exception):
+                self._listener(stream, text)
+
+    def _stderr_lines(self, text: str, final: bool = False) -> str:
+        lines = (self._partial_line + text).split("\n")
+        self._partial_line = "" if final else lines.pop()
+        kept = []
+        for line in lines:
+            if _GUEST_PANIC.match(line):
+                self._in_guest_panic = True
+            elif self._in_guest_panic and not line.startswith("note: run with `RUST_BACKTRACE"):
+                continue
+            elif self._in_guest_panic:
+                self._in_guest_panic = False
+            else:
+                kept.append(map_sandbox_paths(line, self._sandbox_paths) + "\n")
+        return "".join(kept)
+
+    def text(self, stream: Stream) -> str:
+        with self._lock:
+            rest = self._decoders[stream].decode(b"", final=True)
+            if stream == "stderr":
+                rest = self._stderr_lines(rest, final=True).removesuffix("\n")
+            return ("".join(self._parts[stream]) + rest).rstrip("\n") + (
+                "\n" if self._parts[stream] else ""
+            )
