@@ -44,6 +44,8 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 #: Folders that are never part of a skill's sources.
 _SKIPPED_DIRS = {"__pycache__", BUILD_DIR, "node_modules", "venv"}
+#: Helper modules componentize-py writes beside the bindings package.
+_GENERATED_BINDINGS = ("poll_loop.py",)
 
 
 def parse_size(text: str | int) -> int:
@@ -109,11 +111,14 @@ class SkillProject:
         return sorted(set(files)) + wit_files(self.wit_path)
 
     def _skipped(self, path: Path, base: Path) -> bool:
-        parts = path.relative_to(base).parts[:-1]
-        if any(part.startswith(".") or part in _SKIPPED_DIRS for part in parts):
+        parts = path.relative_to(base).parts
+        if any(part.startswith(".") or part in _SKIPPED_DIRS for part in parts[:-1]):
             return True
-        # Stub bindings written by `workbench bindings`: the build makes its own.
-        return base == self.root and bool(parts) and parts[0] == self.world_module
+        # Stub bindings written by `workbench bindings`: every build makes its own.
+        return base == self.root and (
+            parts[0] in (self.world_module, *_GENERATED_BINDINGS)
+            or parts[0].startswith("componentize_py_")
+        )
 
     def editable_files(self) -> list[Path]:
         """Files a user edits: the sources plus workbench.toml when present."""

@@ -10,6 +10,15 @@ from workbench.errors import ProjectError
 from workbench.project import BUILD_DIR, CONFIG_FILE
 from workbench.resources import template_module, template_wit
 
+_GITIGNORE = f"""\
+{BUILD_DIR}/
+__pycache__/
+# stub bindings from `workbench bindings`
+/skill/
+/componentize_py_*
+/poll_loop.py
+"""
+
 _CONFIG = """\
 [skill]
 module = "{module}"
@@ -45,7 +54,5 @@ def create_project(name: str, directory: Path | None = None) -> Path:
         template_wit().read_text(encoding="utf-8"), encoding="utf-8"
     )
     (directory / CONFIG_FILE).write_text(_CONFIG.format(module=module), encoding="utf-8")
-    (directory / ".gitignore").write_text(
-        f"{BUILD_DIR}/\n__pycache__/\n/skill/\n", encoding="utf-8"
-    )
+    (directory / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
     return directory

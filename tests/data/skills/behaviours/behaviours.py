@@ -1,0 +1,52 @@
+"""A test skill whose input picks a behaviour, so one build covers every runtime edge case."""
+
+import json
+import os
+import sys
+
+import skill
+from skill.imports import csi
+
+
+def recurse(depth: int) -> int:
+    return recurse(depth + 1) + 1
+
+
+class Skill(skill.Skill):
+    def run(self, in_: str) -> str:
+        if in_ == "raise":
+            raise ValueError("bad input")
+        if in_ == "loop":
+            while True:
+                pass
+        if in_ == "alloc":
+            hoard = []
+            while True:
+                hoard.append(bytearray(1 << 20))
+        if in_ == "exit":
+            sys.exit(3)
+        if in_ == "recurse":
+            return str(recurse(0))
+        if in_ == "print":
+            print("to stdout")
+            print("to stderr", file=sys.stderr)
+        if in_ == "sandbox":
+            return json.dumps(sandbox_report())
+        if in_.startswith("calls:"):
+            return "|".join(csi.complete_text(f"p{n}", f"m{n}") for n in range(int(in_[6:])))
+        return csi.complete_text(in_, "behaviour-model")
+
+
+def sandbox_report() -> dict:
+    try:
+        open("/etc/passwd").close()
+        files = "readable"
+    except OSError as error:
+        files = type(error).__name__
+    try:
+        import socket  # noqa: F401
+
+        network = "socket module present"
+    except ImportError:
+        network = "no socket module"
+    return {"environ": dict(os.environ), "files": files, "network": network}

@@ -1,0 +1,7 @@
+import no_such_module
+import skill
+
+
+class Skill(skill.Skill):
+    def run(self, in_: str) -> str:
+        return no_such_module.reply(in_)

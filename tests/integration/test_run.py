@@ -1,0 +1,148 @@
+"""Real wasmtime runs of real builds: output, captured prints, the CSI trace, and every way
+a run can fail."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from workbench.cancel import CancelToken
+from workbench.csi import CsiHost
+from workbench.errors import (
+    ComponentError,
+    MemoryLimitExceeded,
+    RunCancelled,
+    RunTimeout,
+    SkillCrashed,
+    SkillRaised,
+)
+from workbench.models import EchoProvider
+from workbench.project import SkillProject
+from workbench.runtime import RunLimits, RunResult, SkillRuntime
+
+SEED_PROMPT = "Write a haiku about oak trees\n\n### Response:"
+SEED_MODEL = "luminous-extended-control"
+
+
+def run(runtime: SkillRuntime, project: SkillProject, text: str, *,
+        host: CsiHost | None = None, limits: RunLimits | None = None) -> RunResult:
+    return runtime.run(project.output, text, host or CsiHost(EchoProvider()), limits=limits,
+                       expected_world=project.qualified_world,
+                       sandbox_paths=project.python_paths)
+
+
+def test_haiku_calls_the_model_with_the_seed_prompt(runtime, haiku_project) -> None:
+    result = run(runtime, haiku_project, "oak trees")
+    assert result.ok, result.error
+    (call,) = result.csi_calls
+    assert call.function == "complete-text"
+    assert call.arguments == {"prompt": SEED_PROMPT, "model": SEED_MODEL}
+    assert call.model_requested == call.model_served == SEED_MODEL
+    assert result.output == call.reply == EchoProvider().complete_text(SEED_PROMPT,
+                                                                       SEED_MODEL).text
+    assert SEED_MODEL in result.output and SEED_PROMPT in result.output
+    assert result.world == "pharia:skill/skill"
+    assert result.timings.instantiate > 0 and result.timings.run > 0
+
+
+def test_model_override_is_recorded_next_to_the_requested_model(runtime, haiku_project):
+    result = run(runtime, haiku_project, "oak trees",
+                 host=CsiHost(EchoProvider(), model_override="luminous-base"))
+    (call,) = result.csi_calls
+    assert (call.model_requested, call.model_served) == (SEED_MODEL, "luminous-base")
+    assert "'luminous-base'" in result.output
+    assert result.to_dict()["model_override"] == "luminous-base"
+
+
+def test_every_csi_call_is_recorded_in_order(runtime, behaviours_project) -> None:
+    result = run(runtime, behaviours_project, "calls:3")
+    assert [c.arguments for c in result.csi_calls] == [
+        {"prompt": f"p{n}", "model": f"m{n}"} for n in range(3)
+    ]
+    assert all(c.duration >= 0 and c.error is None for c in result.csi_calls)
+
+
+def test_skill_prints_are_captured_per_stream_and_streamed(runtime, behaviours_project):
+    streamed: list[tuple[str, str]] = []
+    result = runtime.run(behaviours_project.output, "print", CsiHost(EchoProvider()),
+                         on_output=lambda stream, text: streamed.append((stream, text)))
+    assert result.ok
+    assert result.stdout == "to stdout\n"
+    assert result.stderr == "to stderr\n"
+    assert "".join(t for s, t in streamed if s == "stdout") == "to stdout\n"
+
+
+def test_sandbox_has_no_files_environment_or_network(runtime, behaviours_project) -> None:
+    result = run(runtime, behaviours_project, "sandbox")
+    assert result.ok, result.error
+    assert json.loads(result.output or "") == {
+        "environ": {}, "files": "FileNotFoundError", "network": "no socket module"}
+
+
+def test_skill_that_raises_shows_its_traceback_with_real_paths(runtime, behaviours_project):
+    result = run(runtime, behaviours_project, "raise")
+    assert isinstance(result.error, SkillRaised)
+    assert str(result.error).startswith("The skill raised ValueError: bad input")
+    module = behaviours_project.module_path
+    assert f'File "{module}", line 18, in run' in result.error.details
+    assert "/0/" not in result.stderr and "panicked" not in result.stderr
+    assert result.output is None
+
+
+def test_endless_loop_is_stopped_at_the_timeout(runtime, behaviours_project) -> None:
+    started = time.monotonic()
+    result = run(runtime, behaviours_project, "loop", limits=RunLimits(timeout=0.5))
+    assert isinstance(result.error, RunTimeout)
+    assert "stopped after 0.5 s" in str(result.error)
+    assert time.monotonic() - started < 5
+
+
+def test_cancel_stops_a_running_skill_at_once(runtime, behaviours_project) -> None:
+    token = CancelToken()
+    threading.Timer(0.3, token.cancel).start()
+    started = time.monotonic()
+    result = run(runtime, behaviours_project, "loop", host=CsiHost(EchoProvider(), cancel=token),
+                 limits=RunLimits(timeout=60))
+    assert isinstance(result.error, RunCancelled)
+    assert time.monotonic() - started < 2
+
+
+def test_memory_hungry_skill_is_stopped_at_the_limit(runtime, behaviours_project) -> None:
+    result = run(runtime, behaviours_project, "alloc",
+                 limits=RunLimits(memory_limit=64 << 20))
+    assert isinstance(result.error, MemoryLimitExceeded)
+    assert "64 MiB" in str(result.error)
+
+
+@pytest.mark.parametrize(("text", "phrase"), [("exit", "sys.exit()"),
+                                              ("recurse", "RecursionError")])
+def test_skill_that_exits_or_recurses_gets_a_clear_error(runtime, behaviours_project, text,
+                                                         phrase) -> None:
+    result = run(runtime, behaviours_project, text)
+    assert isinstance(result.error, SkillCrashed | SkillRaised)
+    assert phrase in str(result.error)
+
+
+def test_each_run_gets_a_fresh_store_so_a_trap_does_not_leak(runtime, behaviours_project):
+    assert not run(runtime, behaviours_project, "raise").ok
+    again = run(runtime, behaviours_project, "after")
+    assert again.ok and again.csi_calls[0].arguments["prompt"] == "after"
+
+
+def test_corrupt_component_is_one_clear_sentence(runtime, tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.wasm"
+    corrupt.write_bytes(b"\0asm\x0d\0\x01\0" + b"\xff" * 64)
+    result = runtime.run(corrupt, "x", CsiHost(EchoProvider()))
+    assert isinstance(result.error, ComponentError)
+    assert "is not a valid WebAssembly component" in str(result.error)
+    assert "\n" not in str(result.error)
+
+
+def test_missing_component_says_to_build(runtime, tmp_path: Path) -> None:
+    result = runtime.run(tmp_path / "nothing.wasm", "x", CsiHost(EchoProvider()))
+    assert isinstance(result.error, ComponentError)
+    assert "workbench build" in str(result.error)
