@@ -1,5 +1,5 @@
-import no_such_module
 import skill
+import no_such_module
 
 
 class Skill(skill.Skill):
