@@ -1,13 +1,21 @@
 """Fixtures for every test: a throwaway HOME so no test sees the developer's own config,
-keyring or caches (the wasmtime compile cache included)."""
+keyring or caches (the wasmtime compile cache included), and the test skills, each built once
+per session with componentize-py (6-10 s and ~400 MiB a build) and shared read-only."""
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+
+from workbench.builder import BuildEvent, BuildSucceeded, build
+from workbench.project import SkillProject, load_project
+from workbench.runtime import SkillRuntime
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -30,3 +38,46 @@ def seed_code_blocks() -> dict[str, str]:
     """The seed document's fenced blocks by language: what a user would copy by hand."""
     text = (DATA / "seed.md").read_text(encoding="utf-8")
     return {lang.lower(): body for lang, body in re.findall(r"```(\w+)\n(.*?)```", text, re.S)}
+
+
+T = TypeVar("T")
+
+
+async def collect(events: AsyncIterator[T]) -> list[T]:
+    return [event async for event in events]
+
+
+def build_events(project: SkillProject, force: bool = False) -> list[BuildEvent]:
+    return asyncio.run(collect(build(project, force=force)))
+
+
+def copy_project(source: Path, target: Path, with_wit: bool = True) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    if with_wit and not any(target.glob("*.wit")):
+        shutil.copy(REPOSITORY / "skill.wit", target / "skill.wit")
+    return target
+
+
+def built(project_dir: Path) -> SkillProject:
+    project = load_project(project_dir)
+    events = build_events(project)
+    assert isinstance(events[-1], BuildSucceeded), events[-1]
+    return project
+
+
+@pytest.fixture(scope="session")
+def haiku_project(tmp_path_factory: pytest.TempPathFactory) -> SkillProject:
+    """The bundled example, built; tests must not change its files (copy it instead)."""
+    return built(copy_project(REPOSITORY / "examples/haiku",
+                              tmp_path_factory.mktemp("example") / "haiku"))
+
+
+@pytest.fixture(scope="session")
+def behaviours_project(tmp_path_factory: pytest.TempPathFactory) -> SkillProject:
+    return built(copy_project(DATA / "skills/behaviours",
+                              tmp_path_factory.mktemp("skills") / "behaviours"))
+
+
+@pytest.fixture(scope="session")
+def runtime() -> SkillRuntime:
+    return SkillRuntime()

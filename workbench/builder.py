@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
-from workbench.diagnostics import Diagnostic, parse_build_errors
+from workbench.diagnostics import Diagnostic, map_sandbox_paths, parse_build_errors
 from workbench.errors import BuildError, ToolError, WorkbenchError
 from workbench.project import SkillProject
 
@@ -198,6 +198,7 @@ async def build(project: SkillProject, *, force: bool = False) -> AsyncIterator[
         asyncio.create_task(_pump(process.stderr, "stderr", lines)),
     ]
     stderr_lines: list[str] = []
+    readable = _ReadableStderr(project)
     try:
         open_streams = len(pumps)
         while open_streams:
@@ -205,9 +206,14 @@ async def build(project: SkillProject, *, force: bool = False) -> AsyncIterator[
             if item is None:
                 open_streams -= 1
                 continue
-            if item[0] == "stderr":
-                stderr_lines.append(item[1])
-            yield BuildLog(*item)
+            if item[0] == "stdout":
+                yield BuildLog(*item)
+                continue
+            stderr_lines.append(item[1])
+            for line in readable.feed(item[1]):
+                yield BuildLog("stderr", line)
+        for line in readable.flush():
+            yield BuildLog("stderr", line)
         returncode = await process.wait()
     finally:
         # Cancelled, or the consumer stopped listening: the build must not go on alone.
@@ -228,6 +234,33 @@ async def build(project: SkillProject, *, force: bool = False) -> AsyncIterator[
     os.replace(partial, project.output)
     _key_file(project).write_text(json.dumps({"key": key}), encoding="utf-8")
     yield BuildSucceeded(project.output, duration, cached=False)
+
+
+class _ReadableStderr:
+    """componentize-py reports a skill's error inside a traceback of its own launcher script
+    ("Traceback ... bin/componentize-py ... AssertionError: <the skill's error>"); users need
+    only the skill's part, with real paths instead of sandbox ones."""
+
+    def __init__(self, project: SkillProject) -> None:
+        self._python_paths = project.python_paths
+        self._held: list[str] | None = None
+
+    def feed(self, line: str) -> list[str]:
+        if self._held is None and line.startswith("Traceback (most recent call last):"):
+            self._held = [line]
+            return []
+        if self._held is not None:
+            if line.startswith("AssertionError: "):
+                self._held = None
+                line = line.removeprefix("AssertionError: ")
+            else:
+                self._held.append(line)
+                return []
+        return [map_sandbox_paths(line, self._python_paths)]
+
+    def flush(self) -> list[str]:
+        held, self._held = self._held or [], None
+        return [map_sandbox_paths(line, self._python_paths) for line in held]
 
 
 async def _pump(

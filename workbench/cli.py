@@ -25,7 +25,9 @@ DEBUG_ENV = "WORKBENCH_DEBUG"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
-        description="Write, build, run and publish Pharia Kernel skills.",
+        usage="workbench [PATH] | workbench COMMAND ...",
+        description="Write, build, run and publish Pharia Kernel skills. `workbench [PATH]` "
+        "opens the terminal app on the skill project at PATH (default: this folder).",
         epilog="Run `workbench COMMAND --help` for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
@@ -126,11 +128,17 @@ def _dispatch(argv: list[str]) -> int:
 
 
 def _open_app(argv: list[str]) -> int:
+    """`workbench [PATH]`: the terminal app on the project at PATH (default: here)."""
     if len(argv) > 1 or (argv and argv[0].startswith("-")):
         _parser().print_usage(sys.stderr)
         _error(f"Unknown command or option {argv[0]!r}; commands are: {', '.join(SUBCOMMANDS)}.")
         return 2
-    _parser().print_help()
+    from workbench.tui.app import make_app  # Textual is imported only here
+
+    app = make_app(Path(argv[0]) if argv else Path("."))
+    app.run()
+    if app.return_code:
+        return app.return_code
     return 0
 
 

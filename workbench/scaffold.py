@@ -40,12 +40,17 @@ def module_name(name: str) -> str:
     return module
 
 
-def create_project(name: str, directory: Path | None = None) -> Path:
-    """Write a new project into `directory` (default `./NAME`), which must be empty or new."""
+def create_project(name: str, directory: Path | None = None, *,
+                   into_existing: bool = False) -> Path:
+    """Write a new project into `directory` (default `./NAME`), which must be empty or new;
+    with `into_existing`, a folder with other files is fine as long as none is overwritten."""
     module = module_name(name)
     directory = (directory or Path(name)).resolve()
+    names = (f"{module}.py", "skill.wit", CONFIG_FILE, ".gitignore")
     if directory.exists() and any(directory.iterdir()):
-        raise ProjectError(f"{directory} is not empty; pick a new folder for the project.")
+        clashes = [n for n in names if (directory / n).exists()]
+        if not into_existing or clashes:
+            raise ProjectError(f"{directory} is not empty; pick a new folder for the project.")
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{module}.py").write_text(
         template_module().read_text(encoding="utf-8"), encoding="utf-8"

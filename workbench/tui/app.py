@@ -1,0 +1,144 @@
+"""The Textual app: one factory builds it from explicit parts (config, project, provider,
+runtime), and the CLI and the tests both call it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from workbench.config import UserConfig, load_config, save_setting
+from workbench.errors import ProjectError, WorkbenchError
+from workbench.models import ModelProvider, make_provider
+from workbench.project import load_project
+from workbench.resources import styles_dir
+from workbench.runtime import SkillRuntime
+from workbench.scaffold import create_project
+from workbench.tui.screens.dialogs import Choice, NewProject
+from workbench.tui.screens.help import HelpScreen
+from workbench.tui.screens.main import MainScreen
+
+
+class WorkbenchApp(App[None]):
+    TITLE = "Skill Workbench"
+    CSS_PATH = [styles_dir() / "app.tcss"]
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="help", tooltip="List every key"),
+        Binding("ctrl+q", "quit_app", "Quit", id="quit", priority=True,
+                tooltip="Quit (asks first if there are unsaved edits)"),
+    ]
+
+    def __init__(self, folder: Path, config: UserConfig, provider: ModelProvider,
+                 runtime: SkillRuntime) -> None:
+        super().__init__()
+        self.folder = folder
+        self.config = config
+        self.provider = provider
+        self.runtime = runtime
+
+    def on_mount(self) -> None:
+        if self.config.theme in self.available_themes:
+            self.theme = self.config.theme
+        self.set_keymap(self.config.keymap)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self._open_project()
+
+    def _remember_theme(self, theme: object) -> None:
+        name = getattr(theme, "name", None)
+        if isinstance(name, str) and name != self.config.theme:
+            try:
+                save_setting(self.config, "theme", name)
+            except OSError as error:
+                self.notify(f"Could not save the theme ({error}).", severity="warning")
+
+    @work(exclusive=True, group="open")
+    async def _open_project(self) -> None:
+        try:
+            project = load_project(self.folder)
+        except ProjectError as error:
+            if any(self.folder.glob("*.py")) or not self.folder.is_dir():
+                self.exit(return_code=1, message=str(error))
+                return
+            name = await self.push_screen_wait(NewProject(str(self.folder), str(error)))
+            if name is None:
+                self.exit()
+                return
+            try:
+                create_project(name, self.folder, into_existing=True)
+                project = load_project(self.folder)
+            except WorkbenchError as create_error:
+                self.exit(return_code=1, message=str(create_error))
+                return
+            self.notify(f"Created the skill {name} from the template.", timeout=4)
+        await self.push_screen(MainScreen(project, self.provider, self.runtime, self.config))
+
+    @property
+    def main_screen(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            home = str(Path.home())
+            shown = str(self.config.path)
+            shown = "~" + shown[len(home):] if shown.startswith(home) else shown
+            self.push_screen(HelpScreen(self.key_rows(), shown))
+
+    def key_rows(self) -> list[tuple[str, str, str]]:
+        """(key, description, id) for every binding, as the keymap maps it now."""
+        keymap = self.config.keymap
+        bindings = [*self.BINDINGS, *MainScreen.BINDINGS]
+        rows = []
+        for binding in bindings:
+            assert isinstance(binding, Binding)
+            key = keymap.get(binding.id or "", binding.key)
+            rows.append((key, binding.tooltip or binding.description, binding.id or ""))
+        return rows
+
+    @work(exclusive=True, group="quit")
+    async def action_quit_app(self) -> None:
+        screen = self.main_screen
+        dirty = screen.editor.dirty_files() if screen else []
+        if dirty:
+            names = ", ".join(p.name for p in dirty)
+            answer = await self.push_screen_wait(Choice(
+                f"{names} {'has' if len(dirty) == 1 else 'have'} unsaved edits.",
+                [("save", "Save and quit"), ("discard", "Quit without saving"),
+                 ("cancel", "Keep editing")]))
+            if answer == "cancel":
+                return
+            if answer == "save" and screen is not None:
+                screen.action_save()
+                if screen.editor.dirty_files():
+                    return  # saving failed; the notification says why
+        self.exit()
+
+    def get_system_commands(self, screen: Screen) -> list[SystemCommand]:  # type: ignore[override]
+        commands = list(super().get_system_commands(screen))
+        main = self.main_screen
+        if main is not None:
+            for binding in MainScreen.BINDINGS:
+                assert isinstance(binding, Binding)
+                if binding.id in {"cancel"}:
+                    continue
+                commands.append(SystemCommand(
+                    binding.description, binding.tooltip,
+                    lambda action=binding.action: main.run_action(action)))
+        commands.append(SystemCommand("Keys", "List every key (F1)", self.action_help))
+        return commands
+
+
+def make_app(folder: Path | str = ".", *, config: UserConfig | None = None,
+             provider: ModelProvider | None = None,
+             runtime: SkillRuntime | None = None) -> WorkbenchApp:
+    return WorkbenchApp(
+        folder=Path(folder).resolve(),
+        config=config or load_config(),
+        provider=provider or make_provider(),
+        runtime=runtime or SkillRuntime(),
+    )
