@@ -160,7 +160,9 @@ async def build(project: SkillProject, *, force: bool = False) -> AsyncIterator[
             yield BuildSucceeded(project.output, time.monotonic() - started, cached=True)
             return
         project.output.parent.mkdir(parents=True, exist_ok=True)
-        partial = project.output.with_name(f".{project.output.name}.{os.getpid()}.partial")
+        # A fixed name, so the command shown is the same every time; the rename below makes
+        # the new component appear whole or not at all.
+        partial = project.output.with_name(f".{project.output.name}.partial")
         command = build_command(project, partial)
     except WorkbenchError as error:
         yield BuildFailed(error, time.monotonic() - started)

@@ -17,8 +17,12 @@ from workbench.tui.app import WorkbenchApp, make_app
 SIZE = (120, 40)
 
 
+def config_file() -> Path:
+    return Path.home() / ".config/workbench/config.toml"  # HOME is the tests' own
+
+
 def app_for(folder: Path, runtime: SkillRuntime, **config: object) -> WorkbenchApp:
-    settings = UserConfig(path=folder.parent / "config.toml", cursor_blink=False,
+    settings = UserConfig(path=config_file(), cursor_blink=False,
                           **config)  # type: ignore[arg-type]
     return make_app(folder, config=settings, provider=EchoProvider(), runtime=runtime)
 

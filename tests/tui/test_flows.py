@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, OptionList, Static
 
-from tests.tui.conftest import SIZE, app_for, settle
+from tests.tui.conftest import SIZE, app_for, config_file, settle
 from workbench.config import load_config
 from workbench.tui.screens.dialogs import Choice, CompareRuns, NewProject
 from workbench.tui.screens.help import HelpScreen
@@ -222,4 +222,5 @@ async def test_chosen_theme_is_remembered(haiku_copy: Path, runtime) -> None:
         await settle(pilot)
         app.theme = "nord"
         await pilot.pause()
-    assert load_config(haiku_copy.parent / "config.toml").theme == "nord"
+    assert load_config(config_file()).theme == "nord"
+    config_file().unlink()

@@ -62,7 +62,7 @@ class WorkbenchApp(App[None]):
             if any(self.folder.glob("*.py")) or not self.folder.is_dir():
                 self.exit(return_code=1, message=str(error))
                 return
-            name = await self.push_screen_wait(NewProject(str(self.folder), str(error)))
+            name = await self.push_screen_wait(NewProject(self.folder.name))
             if name is None:
                 self.exit()
                 return

@@ -38,15 +38,14 @@ class NewProject(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, folder: str, reason: str) -> None:
+    def __init__(self, folder: str) -> None:
         super().__init__(classes="dialog")
         self.folder = folder
-        self.reason = reason
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body"):
-            yield Label(f"{self.reason}\n\nCreate a new skill in {self.folder} from the "
-                        "template (the seed's haiku)?", classes="dialog-question")
+            yield Label(f"There is no skill in {self.folder}/ yet.\n\nCreate one from the "
+                        "template (the seed's haiku)? Name it:", classes="dialog-question")
             yield Input("haiku", placeholder="skill name", id="new-name")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Create", id="create", variant="primary")

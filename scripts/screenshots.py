@@ -1,0 +1,58 @@
+"""Save SVG screenshots of the app's main states into screenshots/ (shown in the README).
+
+    python scripts/screenshots.py
+
+Builds a copy of examples/haiku once (real componentize-py), then drives the app by keys
+into each state of tests/tui/states.py, with a throwaway HOME.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="workbench-screenshots-"))
+    os.environ["HOME"] = str(work / "home")
+    os.environ["XDG_CONFIG_HOME"] = str(work / "home/.config")
+
+    from tests.conftest import built, copy_project
+
+    built_haiku = built(copy_project(REPOSITORY / "examples/haiku", work / "built" / "haiku"))
+    asyncio.run(save_states(work, built_haiku.root))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+async def save_states(work: Path, built_haiku: Path) -> None:
+    from tests.conftest import copy_project
+    from tests.tui.conftest import SIZE, app_for
+    from tests.tui.states import STATES, empty_folder
+    from workbench.runtime import SkillRuntime
+
+    runtime = SkillRuntime()
+    target = REPOSITORY / "screenshots"
+    target.mkdir(exist_ok=True)
+    for name, (folder_kind, state) in STATES.items():
+        scratch = work / name
+        scratch.mkdir()
+        if folder_kind == "haiku":
+            folder = copy_project(built_haiku, scratch / "haiku")
+        else:
+            folder = empty_folder(scratch)
+        app = app_for(folder, runtime)
+        async with app.run_test(size=SIZE) as pilot:
+            await state(pilot)
+            app.save_screenshot(filename=f"{name}.svg", path=str(target))
+        print(f"screenshots/{name}.svg")
+
+
+if __name__ == "__main__":
+    main()
