@@ -92,11 +92,15 @@ def _tool_version(command: tuple[str, ...]) -> str:
             [*command, "--version"], capture_output=True, text=True, timeout=30, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        raise ToolError(
-            f"componentize-py could not be started ({error}); reinstall it with "
-            "`pip install componentize-py==0.25.1`."
-        ) from error
+        raise _cannot_start(error) from error
     return done.stdout.strip() or f"unknown (exit {done.returncode})"
+
+
+def _cannot_start(error: BaseException) -> ToolError:
+    return ToolError(
+        f"componentize-py could not be started ({error}); reinstall it with "
+        "`pip install componentize-py==0.25.1`."
+    )
 
 
 def input_key(project: SkillProject) -> str:
@@ -106,12 +110,12 @@ def input_key(project: SkillProject) -> str:
     for part in (_RECIPE_VERSION, tool, project.world, project.world_module, project.module):
         digest.update(part.encode() + b"\0")
     for file in project.source_files():
-        relative = _display_path(file, project)
+        relative = _key_path(file, project)
         digest.update(relative.encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def _display_path(file: Path, project: SkillProject) -> str:
+def _key_path(file: Path, project: SkillProject) -> str:
     for index, base in enumerate(project.python_paths):
         if file.is_relative_to(base):
             return f"{index}/{file.relative_to(base).as_posix()}"
@@ -122,16 +126,20 @@ def _key_file(project: SkillProject) -> Path:
     return project.output.with_name(project.output.name + ".inputs")
 
 
-def is_up_to_date(project: SkillProject) -> bool:
-    """True when the component on disk was built from exactly the current inputs."""
+def _recorded_key(project: SkillProject) -> str | None:
+    """The input key the component on disk was built from, if there is such a component."""
     key_file = _key_file(project)
     if not (project.output.is_file() and key_file.is_file()):
-        return False
+        return None
     try:
-        recorded = json.loads(key_file.read_text(encoding="utf-8")).get("key")
+        return json.loads(key_file.read_text(encoding="utf-8")).get("key")
     except (OSError, ValueError):
-        return False
-    return recorded == input_key(project)
+        return None
+
+
+def is_up_to_date(project: SkillProject) -> bool:
+    """True when the component on disk was built from exactly the current inputs."""
+    return _recorded_key(project) == input_key(project)
 
 
 def build_command(project: SkillProject, output: Path) -> list[str]:
@@ -156,7 +164,7 @@ async def build(project: SkillProject, *, force: bool = False) -> AsyncIterator[
     started = time.monotonic()
     try:
         key = input_key(project)
-        if not force and is_up_to_date(project):
+        if not force and _recorded_key(project) == key:
             yield BuildSucceeded(project.output, time.monotonic() - started, cached=True)
             return
         project.output.parent.mkdir(parents=True, exist_ok=True)
@@ -185,13 +193,7 @@ async def build(project: SkillProject, *, force: bool = False) -> AsyncIterator[
             stderr=asyncio.subprocess.PIPE,
         )
     except OSError as error:
-        yield BuildFailed(
-            ToolError(
-                f"componentize-py could not be started ({error}); "
-                "reinstall it with `pip install componentize-py==0.25.1`."
-            ),
-            time.monotonic() - started,
-        )
+        yield BuildFailed(_cannot_start(error), time.monotonic() - started)
         return
 
     lines: asyncio.Queue[tuple[Literal["stdout", "stderr"], str] | None] = asyncio.Queue()
@@ -319,10 +321,7 @@ async def write_bindings(project: SkillProject, target: Path | None = None) -> P
             stderr=asyncio.subprocess.PIPE,
         )
     except OSError as error:
-        raise ToolError(
-            f"componentize-py could not be started ({error}); reinstall it with "
-            "`pip install componentize-py==0.25.1`."
-        ) from error
+        raise _cannot_start(error) from error
     _, stderr = await process.communicate()
     if process.returncode != 0:
         raise _build_error(

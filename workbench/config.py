@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +21,7 @@ from typing import Any, Literal
 import platformdirs
 
 from workbench.errors import WorkbenchError
+from workbench.toml_files import key_location, read_toml
 
 CONFIG_ENV = "WORKBENCH_CONFIG"
 DEFAULT_THEME = "textual-dark"
@@ -49,14 +49,7 @@ def config_path() -> Path:
 
 def load_config(path: Path | None = None) -> UserConfig:
     path = path or config_path()
-    if not path.exists():
-        return UserConfig(path=path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path} is not valid TOML ({error}); fix or delete it.") from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"Cannot read {path} ({error}).") from error
+    data = read_toml(path, ConfigError)
     return UserConfig(
         path=path,
         theme=_value(data, "theme", str, DEFAULT_THEME, path),
@@ -82,33 +75,25 @@ def save_setting(config: UserConfig, key: str, value: str) -> None:
     temporary.replace(config.path)
 
 
-def _where(path: Path, key: str) -> str:
-    try:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if re.match(rf"\s*{re.escape(key)}\s*=", line):
-                return f"{path}:{number}"
-    except OSError:
-        pass
-    return str(path)
-
-
 def _value(data: dict[str, Any], key: str, kind: type, default: Any, path: Path) -> Any:
     value = data.get(key, default)
     if not isinstance(value, kind):
-        raise ConfigError(f"{_where(path, key)}: `{key}` must be a {kind.__name__}.")
+        raise ConfigError(f"{key_location(path, key)}: `{key}` must be a {kind.__name__}.")
     return value
 
 
 def _choice(data: dict[str, Any], key: str, choices: tuple[str, ...], path: Path) -> Any:
     value = _value(data, key, str, choices[0], path)
     if value not in choices:
-        raise ConfigError(f"{_where(path, key)}: `{key}` must be one of {', '.join(choices)}.")
+        where = key_location(path, key)
+        raise ConfigError(f"{where}: `{key}` must be one of {', '.join(choices)}.")
     return value
 
 
 def _keymap(data: dict[str, Any], path: Path) -> dict[str, str]:
     keymap = data.get("keymap", {})
     if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
-        raise ConfigError(f"{_where(path, 'keymap')}: [keymap] maps binding ids to keys, "
-                          'e.g. run = "f5".')
+        raise ConfigError(
+            f'{key_location(path, "keymap")}: [keymap] maps binding ids to keys, e.g. run = "f5".'
+        )
     return dict(keymap)

@@ -22,12 +22,12 @@ the project does.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import ProjectError
+from workbench.toml_files import key_location, read_toml
 from workbench.wit import read_wit, wit_files
 
 CONFIG_FILE = "workbench.toml"
@@ -137,7 +137,7 @@ def load_project(path: Path | str = ".") -> SkillProject:
     if not path.is_dir():
         raise ProjectError(f"{path} is not a folder; give the path of a skill project.")
 
-    config = _read_config(path / CONFIG_FILE)
+    config = read_toml(path / CONFIG_FILE, ProjectError)
     skill = _table(config, "skill", path)
     run = _table(config, "run", path)
 
@@ -182,27 +182,8 @@ def load_project(path: Path | str = ".") -> SkillProject:
     )
 
 
-def _read_config(file: Path) -> dict[str, Any]:
-    if not file.exists():
-        return {}
-    try:
-        return tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ProjectError(f"{file} is not valid TOML ({error}); fix or delete it.") from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise ProjectError(f"Cannot read {file} ({error}).") from error
-
-
 def _key_line(root: Path, key: str) -> str:
-    """`workbench.toml:7` for the line that sets `key`, so a bad value is easy to find."""
-    file = root / CONFIG_FILE
-    try:
-        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-            if re.match(rf"\s*{re.escape(key)}\s*=", line):
-                return f"{file}:{number}"
-    except OSError:
-        pass
-    return str(file)
+    return key_location(root / CONFIG_FILE, key)
 
 
 def _table(config: dict[str, Any], name: str, root: Path) -> dict[str, Any]:

@@ -40,8 +40,9 @@ def module_name(name: str) -> str:
     return module
 
 
-def create_project(name: str, directory: Path | None = None, *,
-                   into_existing: bool = False) -> Path:
+def create_project(
+    name: str, directory: Path | None = None, *, into_existing: bool = False
+) -> Path:
     """Write a new project into `directory` (default `./NAME`), which must be empty or new;
     with `into_existing`, a folder with other files is fine as long as none is overwritten."""
     module = module_name(name)

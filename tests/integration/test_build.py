@@ -56,7 +56,9 @@ def test_syntax_error_points_at_file_line_column_and_keeps_last_good_component(
     events = build_events(project)
 
     assert isinstance(events[0], BuildStarted)
-    assert any(isinstance(e, BuildLog) and e.stream == "stderr" for e in events)
+    log = "\n".join(e.line for e in events if isinstance(e, BuildLog))
+    assert f'File "{project.module_path}", line 5' in log, "sandbox paths are mapped"
+    assert "bin/componentize-py" not in log, "componentize-py's launcher traceback is dropped"
     failed = events[-1]
     assert isinstance(failed, BuildFailed) and isinstance(failed.error, BuildError)
     (diagnostic,) = failed.diagnostics

@@ -109,6 +109,7 @@ def test_user_errors_are_one_line(tmp_path: Path, haiku_project: SkillProject) -
     assert empty.stderr.count("\n") == 1 and "defines `class Skill`" in empty.stderr
 
     no_input = copy_project(haiku_project.root, tmp_path / "h")
+    (no_input / "workbench.toml").unlink()  # its [run] input is the default
     missing = workbench("run", no_input)
     assert missing.returncode == 1 and "pass --input TEXT" in missing.stderr
 

@@ -224,3 +224,37 @@ async def test_chosen_theme_is_remembered(haiku_copy: Path, runtime) -> None:
         await pilot.pause()
     assert load_config(config_file()).theme == "nord"
     config_file().unlink()
+
+
+async def test_escape_cancels_a_build_and_leaves_the_last_component(haiku_copy: Path, runtime):
+    component = haiku_copy / "build/haiku.wasm"
+    before = component.read_bytes()
+    app = app_for(haiku_copy, runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("#", "f6")
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if screen.run_panel.activity == "Building" and _building(haiku_copy):
+                break
+        assert _building(haiku_copy)
+        await pilot.press("escape")
+        for _ in range(40):
+            await asyncio.sleep(0.05)
+            if not _building(haiku_copy):
+                break
+        assert not _building(haiku_copy), "componentize-py must be stopped"
+        assert screen.run_panel.status_text == "Cancelled."
+    assert component.read_bytes() == before
+    assert not (haiku_copy / "build/.haiku.wasm.partial").exists()
+
+
+def _building(project: Path) -> bool:
+    for status in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if str(project).encode() in status.read_bytes():
+                return True
+        except OSError:
+            continue
+    return False

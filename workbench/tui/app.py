@@ -27,12 +27,19 @@ class WorkbenchApp(App[None]):
     CSS_PATH = [styles_dir() / "app.tcss"]
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", tooltip="List every key"),
-        Binding("ctrl+q", "quit_app", "Quit", id="quit", priority=True,
-                tooltip="Quit (asks first if there are unsaved edits)"),
+        Binding(
+            "ctrl+q",
+            "quit_app",
+            "Quit",
+            id="quit",
+            priority=True,
+            tooltip="Quit (asks first if there are unsaved edits)",
+        ),
     ]
 
-    def __init__(self, folder: Path, config: UserConfig, provider: ModelProvider,
-                 runtime: SkillRuntime) -> None:
+    def __init__(
+        self, folder: Path, config: UserConfig, provider: ModelProvider, runtime: SkillRuntime
+    ) -> None:
         super().__init__()
         self.folder = folder
         self.config = config
@@ -86,7 +93,7 @@ class WorkbenchApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             home = str(Path.home())
             shown = str(self.config.path)
-            shown = "~" + shown[len(home):] if shown.startswith(home) else shown
+            shown = "~" + shown[len(home) :] if shown.startswith(home) else shown
             self.push_screen(HelpScreen(self.key_rows(), shown))
 
     def key_rows(self) -> list[tuple[str, str, str]]:
@@ -106,10 +113,16 @@ class WorkbenchApp(App[None]):
         dirty = screen.editor.dirty_files() if screen else []
         if dirty:
             names = ", ".join(p.name for p in dirty)
-            answer = await self.push_screen_wait(Choice(
-                f"{names} {'has' if len(dirty) == 1 else 'have'} unsaved edits.",
-                [("save", "Save and quit"), ("discard", "Quit without saving"),
-                 ("cancel", "Keep editing")]))
+            answer = await self.push_screen_wait(
+                Choice(
+                    f"{names} {'has' if len(dirty) == 1 else 'have'} unsaved edits.",
+                    [
+                        ("save", "Save and quit"),
+                        ("discard", "Quit without saving"),
+                        ("cancel", "Keep editing"),
+                    ],
+                )
+            )
             if answer == "cancel":
                 return
             if answer == "save" and screen is not None:
@@ -126,16 +139,24 @@ class WorkbenchApp(App[None]):
                 assert isinstance(binding, Binding)
                 if binding.id in {"cancel"}:
                     continue
-                commands.append(SystemCommand(
-                    binding.description, binding.tooltip,
-                    lambda action=binding.action: main.run_action(action)))
+                commands.append(
+                    SystemCommand(
+                        binding.description,
+                        binding.tooltip,
+                        lambda action=binding.action: main.run_action(action),
+                    )
+                )
         commands.append(SystemCommand("Keys", "List every key (F1)", self.action_help))
         return commands
 
 
-def make_app(folder: Path | str = ".", *, config: UserConfig | None = None,
-             provider: ModelProvider | None = None,
-             runtime: SkillRuntime | None = None) -> WorkbenchApp:
+def make_app(
+    folder: Path | str = ".",
+    *,
+    config: UserConfig | None = None,
+    provider: ModelProvider | None = None,
+    runtime: SkillRuntime | None = None,
+) -> WorkbenchApp:
     return WorkbenchApp(
         folder=Path(folder).resolve(),
         config=config or load_config(),

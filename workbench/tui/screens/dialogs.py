@@ -44,8 +44,11 @@ class NewProject(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body"):
-            yield Label(f"There is no skill in {self.folder}/ yet.\n\nCreate one from the "
-                        "template (the seed's haiku)? Name it:", classes="dialog-question")
+            yield Label(
+                f"There is no skill in {self.folder}/ yet.\n\nCreate one from the "
+                "template (the seed's haiku)? Name it:",
+                classes="dialog-question",
+            )
             yield Input("haiku", placeholder="skill name", id="new-name")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Create", id="create", variant="primary")
@@ -86,10 +89,17 @@ def _describe(record: RunRecord) -> str:
     result = record.result
     timings = result.timings
     body = result.output if result.ok else f"{result.error}"
-    calls = "\n".join(f"  {c.function}({c.model_requested} → {c.model_served}) "
-                      f"{c.duration * 1000:.1f} ms" for c in result.csi_calls) or "  none"
-    return (f"Run #{record.number}\ninput: {record.input}\nmodel: "
-            f"{record.model or '(skill’s own)'}\nstatus: {record.status}\n"
-            f"load {timings.load * 1000:.1f} ms · instantiate {timings.instantiate * 1000:.1f} ms"
-            f" · run {timings.run * 1000:.1f} ms\n\nCSI calls:\n{calls}\n\noutput:\n{body}\n\n"
-            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    calls = (
+        "\n".join(
+            f"  {c.function}({c.model_requested} → {c.model_served}) {c.duration * 1000:.1f} ms"
+            for c in result.csi_calls
+        )
+        or "  none"
+    )
+    return (
+        f"Run #{record.number}\ninput: {record.input}\nmodel: "
+        f"{record.model or '(skill’s own)'}\nstatus: {record.status}\n"
+        f"load {timings.load * 1000:.1f} ms · instantiate {timings.instantiate * 1000:.1f} ms"
+        f" · run {timings.run * 1000:.1f} ms\n\nCSI calls:\n{calls}\n\noutput:\n{body}\n\n"
+        f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    )

@@ -19,8 +19,11 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-body"):
-            yield Label(f"Every key. Remap one by its id under [keymap] in {self.config_file}",
-                        id="help-title", markup=False)
+            yield Label(
+                f"Every key. Remap one by its id under [keymap] in {self.config_file}",
+                id="help-title",
+                markup=False,
+            )
             table = DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
             table.add_columns("key", "what it does", "id")
             for row in self.rows:

@@ -54,26 +54,58 @@ class MainScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the edited files"),
         Binding("f5", "run", "Run", id="run", tooltip="Build if needed, then run the skill"),
-        Binding("f6", "build", "Build", id="build", priority=True,
-                tooltip="Build the component"),
+        Binding("f6", "build", "Build", id="build", priority=True, tooltip="Build the component"),
         # A priority key, or the editor would take escape; idle, it passes through.
-        Binding("escape", "cancel", "Cancel", id="cancel", priority=True,
-                tooltip="Cancel the build or run in progress"),
-        Binding("f2", "toggle_watch", "Watch", id="watch",
-                tooltip="Watch mode: rebuild and re-run with the last input on every save"),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="cancel",
+            priority=True,
+            tooltip="Cancel the build or run in progress",
+        ),
+        Binding(
+            "f2",
+            "toggle_watch",
+            "Watch",
+            id="watch",
+            tooltip="Watch mode: rebuild and re-run with the last input on every save",
+        ),
         Binding("ctrl+o", "focus_files", "Files", id="files", tooltip="Choose a file to edit"),
-        Binding("ctrl+g", "external_editor", "$EDITOR", id="external-editor",
-                tooltip="Edit the current file in $EDITOR"),
-        Binding("f3", "rerun", "Re-run", id="rerun", show=False,
-                tooltip="Re-run the run selected in History (or the last one)"),
-        Binding("f4", "compare", "Compare", id="compare", show=False,
-                tooltip="Compare the selected run in History with the one before it"),
+        Binding(
+            "ctrl+g",
+            "external_editor",
+            "$EDITOR",
+            id="external-editor",
+            tooltip="Edit the current file in $EDITOR",
+        ),
+        Binding(
+            "f3",
+            "rerun",
+            "Re-run",
+            id="rerun",
+            show=False,
+            tooltip="Re-run the run selected in History (or the last one)",
+        ),
+        Binding(
+            "f4",
+            "compare",
+            "Compare",
+            id="compare",
+            show=False,
+            tooltip="Compare the selected run in History with the one before it",
+        ),
     ]
 
     watching: reactive[bool] = reactive(False)
 
-    def __init__(self, project: SkillProject, provider: ModelProvider, runtime: SkillRuntime,
-                 config: UserConfig) -> None:
+    def __init__(
+        self,
+        project: SkillProject,
+        provider: ModelProvider,
+        runtime: SkillRuntime,
+        config: UserConfig,
+    ) -> None:
         super().__init__()
         self.project = project
         self.provider = provider
@@ -87,9 +119,12 @@ class MainScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
                 yield FileList(self.project.root, id="files")
-                yield RunPanel(input_text=self.project.run.input or "",
-                               model=self.project.run.model,
-                               models=self.provider.list_models(), id="run-panel")
+                yield RunPanel(
+                    input_text=self.project.run.input or "",
+                    model=self.project.run.model,
+                    models=self.provider.list_models(),
+                    id="run-panel",
+                )
             with Vertical(id="work"):
                 yield Editor(id="editor")
                 yield OutputTabs(id="output-tabs")
@@ -117,8 +152,9 @@ class MainScreen(Screen[None]):
 
     # Files and editing -------------------------------------------------------------------
     def _refresh_files(self) -> None:
-        self.query_one(FileList).show_files(self.project.editable_files(),
-                                            set(self.editor.dirty_files()))
+        self.query_one(FileList).show_files(
+            self.project.editable_files(), set(self.editor.dirty_files())
+        )
 
     @on(FileList.FileChosen)
     def _open_chosen(self, event: FileList.FileChosen) -> None:
@@ -147,8 +183,9 @@ class MainScreen(Screen[None]):
         try:
             written = self.editor.save()
         except OSError as error:
-            self.notify(f"Could not save: {error}. Your edits are still in the editor.",
-                        severity="error")
+            self.notify(
+                f"Could not save: {error}. Your edits are still in the editor.", severity="error"
+            )
             return
         self._refresh_files()
         if written:
@@ -172,8 +209,9 @@ class MainScreen(Screen[None]):
             with self.app.suspend():
                 subprocess.run([*command, str(path)], check=False)
         except OSError as error:
-            self.notify(f"Could not start $EDITOR ({error}); set EDITOR to your editor.",
-                        severity="error")
+            self.notify(
+                f"Could not start $EDITOR ({error}); set EDITOR to your editor.", severity="error"
+            )
         self.editor.reload(path)
         self._refresh_files()
 
@@ -186,8 +224,11 @@ class MainScreen(Screen[None]):
         if self.config.save_before_build == "ask":
             names = ", ".join(p.name for p in dirty)
             answer = await self.app.push_screen_wait(
-                Choice(f"Save {names} before building?",
-                       [("save", "Save"), ("skip", "Build saved files"), ("cancel", "Cancel")]))
+                Choice(
+                    f"Save {names} before building?",
+                    [("save", "Save"), ("skip", "Build saved files"), ("cancel", "Cancel")],
+                )
+            )
             if answer == "cancel":
                 return False
             if answer == "skip":
@@ -207,9 +248,11 @@ class MainScreen(Screen[None]):
         if not await self._saved_or_declined():
             return
         if run:
-            request = RunRequest(input=self.run_panel.input_text,
-                                 model_override=self.run_panel.model,
-                                 limits=limits_for(self.project))
+            request = RunRequest(
+                input=self.run_panel.input_text,
+                model_override=self.run_panel.model,
+                limits=limits_for(self.project),
+            )
             self._last_request = request
             self._run_task(request)
         else:
@@ -255,13 +298,17 @@ class MainScreen(Screen[None]):
     def _show(self, event: PipelineEvent) -> None:
         output = self.output
         if isinstance(event, BuildStarted):
-            output.start_build(self._relative(shlex.join(
-                [Path(event.command[0]).name, *event.command[1:]])))
+            output.start_build(
+                self._relative(shlex.join([Path(event.command[0]).name, *event.command[1:]]))
+            )
         elif isinstance(event, BuildLog):
             output.add_build_line(self._relative(event.line))
         elif isinstance(event, BuildSucceeded):
-            said = ("Up to date (inputs unchanged)." if event.cached
-                    else f"Built in {event.duration:.1f} s.")
+            said = (
+                "Up to date (inputs unchanged)."
+                if event.cached
+                else f"Built in {event.duration:.1f} s."
+            )
             output.add_build_line(said)
             self.run_panel.say(said)
             output.remove_class("-build-failed")
@@ -289,13 +336,19 @@ class MainScreen(Screen[None]):
 
     def _finish_run(self, result: RunResult) -> None:
         request = self._last_request
-        record = RunRecord(len(self.output.history) + 1, result.input,
-                           request.model_override if request else None, result)
+        record = RunRecord(
+            len(self.output.history) + 1,
+            result.input,
+            request.model_override if request else None,
+            result,
+        )
         self.output.add_history(record)
         self.output.show_result(result)
         calls = len(result.csi_calls)
-        said = f"Run #{record.number} {'finished' if result.ok else 'failed'}: {calls} CSI " \
+        said = (
+            f"Run #{record.number} {'finished' if result.ok else 'failed'}: {calls} CSI "
             f"call{'' if calls == 1 else 's'}."
+        )
         self.run_panel.say(said)
         if not result.ok:
             assert result.error is not None
@@ -307,8 +360,12 @@ class MainScreen(Screen[None]):
         if event.state == WorkerState.ERROR:
             self.run_panel.activity = ""
             error = event.worker.error
-            self.notify(f"The {event.worker.description or 'task'} failed unexpectedly "
-                        f"({type(error).__name__}: {error}).", severity="error", timeout=10)
+            self.notify(
+                f"The {event.worker.description or 'task'} failed unexpectedly "
+                f"({type(error).__name__}: {error}).",
+                severity="error",
+                timeout=10,
+            )
 
     # History -----------------------------------------------------------------------------
     @on(OutputTabs.HistoryChosen)
@@ -345,8 +402,10 @@ class MainScreen(Screen[None]):
     def watch_watching(self, watching: bool) -> None:
         self.set_class(watching, "-watching")
         if self.is_mounted:
-            self.notify("Watch mode on: saving rebuilds and re-runs." if watching
-                        else "Watch mode off.", timeout=3)
+            self.notify(
+                "Watch mode on: saving rebuilds and re-runs." if watching else "Watch mode off.",
+                timeout=3,
+            )
             self._source_stamp = self._stamp()
 
     def _stamp(self) -> tuple[tuple[str, int], ...]:
@@ -368,7 +427,9 @@ class MainScreen(Screen[None]):
         if self.run_panel.activity:
             return
         request = self._last_request or RunRequest(
-            input=self.run_panel.input_text, model_override=self.run_panel.model,
-            limits=limits_for(self.project))
+            input=self.run_panel.input_text,
+            model_override=self.run_panel.model,
+            limits=limits_for(self.project),
+        )
         self._last_request = request
         self._run_task(request)

@@ -56,8 +56,7 @@ class OutputTabs(Vertical):
     def compose(self) -> ComposeResult:
         with TabbedContent(id="tabs", initial="tab-output"):
             with TabPane("Output", id="tab-output"):
-                yield Static("Run the skill to see its output here.", id="output",
-                             markup=False)
+                yield Static("Run the skill to see its output here.", id="output", markup=False)
             with TabPane("Build", id="tab-build"):
                 yield OptionList(id="diagnostics")
                 yield Log(id="build-log", highlight=False)
@@ -70,10 +69,12 @@ class OutputTabs(Vertical):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one("#trace", DataTable).add_columns("#", "function", "model asked",
-                                                         "served", "ms", "prompt", "reply")
-        self.query_one("#history", DataTable).add_columns("#", "input", "model", "status",
-                                                           "run ms", "output")
+        self.query_one("#trace", DataTable).add_columns(
+            "#", "function", "model asked", "served", "ms", "prompt", "reply"
+        )
+        self.query_one("#history", DataTable).add_columns(
+            "#", "input", "model", "status", "run ms", "output"
+        )
         self.query_one("#diagnostics", OptionList).display = False
 
     def show(self, tab: str) -> None:
@@ -114,16 +115,21 @@ class OutputTabs(Vertical):
     def add_print(self, stream: str, text: str) -> None:
         log = self.query_one("#prints", Log)
         prefix = "! " if stream == "stderr" else ""
-        log.write("".join(prefix + line for line in text.splitlines(keepends=True))
-                  if prefix else text)
+        log.write(
+            "".join(prefix + line for line in text.splitlines(keepends=True)) if prefix else text
+        )
 
     def add_call(self, call: CsiCall) -> None:
         self._calls.append(call)
         served = call.model_served if call.model_served != call.model_requested else "="
         reply = call.reply if call.reply is not None else f"error: {call.error}"
         self.query_one("#trace", DataTable).add_row(
-            str(len(self._calls)), call.function, call.model_requested, served,
-            f"{call.duration * 1000:.0f}", _short(call.arguments.get("prompt", "")),
+            str(len(self._calls)),
+            call.function,
+            call.model_requested,
+            served,
+            f"{call.duration * 1000:.0f}",
+            _short(call.arguments.get("prompt", "")),
             _short(reply),
         )
 
@@ -132,7 +138,8 @@ class OutputTabs(Vertical):
             call = self._calls[event.cursor_row]
             self.query_one("#trace-detail", Static).update(
                 f"prompt ({call.model_requested} → {call.model_served}):\n"
-                f"{call.arguments.get('prompt', '')}\n\nreply:\n{call.reply or call.error}")
+                f"{call.arguments.get('prompt', '')}\n\nreply:\n{call.reply or call.error}"
+            )
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "history" and 0 <= event.cursor_row < len(self.history):
@@ -158,8 +165,11 @@ class OutputTabs(Vertical):
     def add_history(self, record: RunRecord) -> None:
         self.history.append(record)
         self.query_one("#history", DataTable).add_row(
-            str(record.number), _short(record.input, 20), record.model or "(skill's)",
-            record.status, f"{record.result.timings.run * 1000:.0f}",
+            str(record.number),
+            _short(record.input, 20),
+            record.model or "(skill's)",
+            record.status,
+            f"{record.result.timings.run * 1000:.0f}",
             _short(record.result.output or str(record.result.error or "")),
         )
 

@@ -17,8 +17,9 @@ class RunPanel(Vertical):
     #: What is running now ("Building", "Running"), or "" when idle.
     activity: reactive[str] = reactive("")
 
-    def __init__(self, *, input_text: str, model: str | None, models: list[str],
-                 id: str | None = None) -> None:
+    def __init__(
+        self, *, input_text: str, model: str | None, models: list[str], id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self._input_text = input_text
         self._model = model or ""
@@ -31,8 +32,12 @@ class RunPanel(Vertical):
         yield Label("Input")
         yield Input(self._input_text, placeholder="the skill's input", id="run-input")
         yield Label("Model override")
-        yield Input(self._model, placeholder="the skill's own",
-                    suggester=SuggestFromList(self._models), id="run-model")
+        yield Input(
+            self._model,
+            placeholder="the skill's own",
+            suggester=SuggestFromList(self._models),
+            id="run-model",
+        )
         yield Static(self._settled, id="status", markup=False)
 
     def on_mount(self) -> None:
@@ -79,4 +84,5 @@ class RunPanel(Vertical):
         self._frame = (self._frame + 1) % len(_SPINNER)
         elapsed = time.monotonic() - self._started
         self.query_one("#status", Static).update(
-            f"{_SPINNER[self._frame]} {self.activity}… {elapsed:.1f} s  (esc cancels)")
+            f"{_SPINNER[self._frame]} {self.activity}… {elapsed:.1f} s  (esc cancels)"
+        )
