@@ -258,3 +258,31 @@ def _building(project: Path) -> bool:
         except OSError:
             continue
     return False
+
+
+async def test_command_palette_runs_workbench_commands(haiku_copy: Path, runtime) -> None:
+    app = app_for(haiku_copy, runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"Run", "enter")
+        await settle(pilot)
+        assert SEED_PROMPT in output_text(app)
+
+
+async def test_a_failing_worker_shows_an_error_and_the_app_stays(haiku_copy: Path, runtime,
+                                                                 monkeypatch) -> None:
+    # A deliberate bug in the screen's event handling stands in for any bug of ours.
+    def broken_show(self, event) -> None:
+        raise RuntimeError("deliberate bug")
+
+    monkeypatch.setattr(MainScreen, "_show", broken_show)
+    app = app_for(haiku_copy, runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, MainScreen)
+        messages = [n.message for n in app._notifications]
+        assert any("The run failed unexpectedly (RuntimeError: deliberate bug)" in m
+                   for m in messages)
+        assert app.screen.run_panel.activity == ""
