@@ -5,9 +5,12 @@ per session with componentize-py (6-10 s and ~400 MiB a build) and shared read-o
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
+import subprocess
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,7 +33,9 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                              ("XDG_DATA_HOME", ".local/share"), ("XDG_STATE_HOME", ".local/state")):
             (home / folder).mkdir(parents=True)
             patch.setenv(name, str(home / folder))
-        patch.delenv("WORKBENCH_COMPONENTIZE_PY", raising=False)
+        for variable in ("WORKBENCH_COMPONENTIZE_PY", "WORKBENCH_API_KEY", "WORKBENCH_CONFIG",
+                         "DBUS_SESSION_BUS_ADDRESS"):
+            patch.delenv(variable, raising=False)
         yield home
 
 
@@ -81,3 +86,44 @@ def behaviours_project(tmp_path_factory: pytest.TempPathFactory) -> SkillProject
 @pytest.fixture(scope="session")
 def runtime() -> SkillRuntime:
     return SkillRuntime()
+
+
+@dataclass(frozen=True)
+class SecretService:
+    bus_address: str
+    password: str
+
+
+def start_session_bus(home: Path) -> tuple[subprocess.Popen[str], str]:
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile",
+                            "--print-address=1"], stdout=subprocess.PIPE, text=True,
+                           env={**os.environ, "HOME": str(home)})
+    assert bus.stdout is not None
+    return bus, bus.stdout.readline().strip()
+
+
+@pytest.fixture(scope="session")
+def secret_service(isolated_home: Path) -> Iterator[SecretService]:
+    """A real Secret Service: gnome-keyring on a private D-Bus session bus, unlocked, with
+    its keyring under the tests' HOME. keyring then picks SecretService by itself."""
+    import keyring.core
+
+    for tool in ("dbus-daemon", "gnome-keyring-daemon"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: apt-get install gnome-keyring dbus dbus-x11")
+    bus, address = start_session_bus(isolated_home)
+    password = "keyring-test-password"
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": address}
+    env.pop("DISPLAY", None)
+    subprocess.run(["gnome-keyring-daemon", "--unlock", "--components=secrets"],
+                   input=password, env=env, capture_output=True, text=True, check=True,
+                   timeout=30)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        patch.delenv("DISPLAY", raising=False)
+        keyring.core.init_backend()
+        assert type(keyring.get_keyring()).__module__ == "keyring.backends.SecretService"
+        yield SecretService(address, password)
+    bus.terminate()
+    bus.wait(timeout=10)
+    keyring.core.init_backend()

@@ -13,12 +13,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from workbench import __version__
 from workbench.errors import WorkbenchError
 
-SUBCOMMANDS = ("new", "bindings", "build", "run")
+if TYPE_CHECKING:
+    from workbench.models.base import ModelProvider
+
+SUBCOMMANDS = ("new", "bindings", "build", "run", "models", "key")
 DEBUG_ENV = "WORKBENCH_DEBUG"
 
 
@@ -65,11 +68,33 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         help="the skill's memory limit, e.g. 256MiB (default 1GiB)",
     )
+    _provider_options(run)
+    run.add_argument("--record", action="store_true",
+                     help="save the model's replies to replies.json for --provider replay")
+    run.add_argument("--trace", type=Path, metavar="FILE",
+                     help="write every CSI call to FILE as JSON lines")
     run.add_argument("--json", action="store_true", help="print the whole result as JSON")
     run.add_argument(
         "-v", "--verbose", action="store_true", help="show componentize-py's output when building"
     )
+
+    models = commands.add_parser("models", help="list the models a provider serves")
+    _provider_options(models)
+
+    key = commands.add_parser("key", help="store or forget a provider's API key (OS keyring)")
+    key.add_argument("action", choices=("set", "delete"))
+    key.add_argument("provider", help="the provider's name (from the config, or a kind)")
+    key.add_argument("--stdin", action="store_true",
+                     help="read the key from standard input instead of asking")
     return parser
+
+
+def _provider_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--provider", "-p", metavar="NAME",
+                        help="a provider from the config, or echo, openai, aleph-alpha, replay "
+                        "(default: the config's default-provider, else echo)")
+    parser.add_argument("--base-url", metavar="URL", help="the provider's server, e.g. "
+                        "http://localhost:11434/v1 for Ollama")
 
 
 def _positive_float(text: str) -> float:
@@ -124,7 +149,62 @@ def _dispatch(argv: list[str]) -> int:
         return _bindings(args)
     if args.command == "build":
         return asyncio.run(_build(args))
+    if args.command == "models":
+        return _models(args)
+    if args.command == "key":
+        return _key(args)
     return asyncio.run(_run(args))
+
+
+def _resolve_provider(args: argparse.Namespace, project_root: Path | None = None,
+                      record: bool = False) -> ModelProvider:
+    from workbench.config import load_config
+    from workbench.models import open_provider, settings_for
+
+    config = load_config()
+    settings = settings_for(args.provider or config.default_provider, config.providers,
+                            args.base_url)
+    resolved = open_provider(settings, project_root=project_root, record=record)
+    for warning in resolved.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return resolved.provider
+
+
+def _models(args: argparse.Namespace) -> int:
+    provider = _resolve_provider(args)
+    for model in provider.list_models():
+        print(model)
+    return 0
+
+
+def _key(args: argparse.Namespace) -> int:
+    import getpass
+
+    from workbench.config import load_config
+    from workbench.credentials import SecretStore, provider_account
+    from workbench.models import settings_for
+
+    settings = settings_for(args.provider, load_config().providers)
+    store = SecretStore()
+    account = provider_account(settings.name)
+    if args.action == "delete":
+        removed = store.delete(account)
+        print(f"Forgot the API key of {settings.name}." if removed
+              else f"There was no API key stored for {settings.name}.")
+        return 0
+    if args.stdin:
+        secret = sys.stdin.readline().strip()
+    elif sys.stdin.isatty():
+        secret = getpass.getpass(f"API key for {settings.name} (hidden): ").strip()
+    else:
+        _error("No terminal to ask for the key on; pipe it in with --stdin.")
+        return 1
+    if not secret:
+        _error("The key is empty; nothing was saved.")
+        return 1
+    store.set(account, secret, env_override="WORKBENCH_API_KEY")
+    print(f"Saved the API key of {settings.name} in the OS keyring ({store.describe()}).")
+    return 0
 
 
 def _open_app(argv: list[str]) -> int:
@@ -200,7 +280,7 @@ async def _build_and_report(
 
 async def _run(args: argparse.Namespace) -> int:
     from workbench.builder import BuildFailed
-    from workbench.models import make_provider
+    from workbench.csi import write_trace
     from workbench.pipeline import (
         CsiCallMade,
         RunFinished,
@@ -225,7 +305,7 @@ async def _run(args: argparse.Namespace) -> int:
         model_override=args.model or project.run.model,
         limits=limits_for(project, args.timeout, args.memory_limit),
     )
-    provider = make_provider()
+    provider = _resolve_provider(args, project.root, record=args.record)
 
     if args.json:
         from workbench.builder import build
@@ -262,6 +342,8 @@ async def _run(args: argparse.Namespace) -> int:
         elif isinstance(event, RunFinished):
             result = event.result
     assert result is not None
+    if args.trace:
+        write_trace(result.csi_calls, args.trace)
     if args.json:
         _print_json(result.to_dict())
     elif result.error is None:

@@ -7,14 +7,19 @@ the trace shows exactly what the skill asked and what came back.
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from workbench.cancel import CancelToken
 from workbench.errors import ModelError, RunCancelled
-from workbench.models.base import ModelProvider
+from workbench.models.base import Completion, ModelProvider
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,10 @@ class CsiCall:
         return asdict(self)
 
 
+#: How often a waiting model call looks at the cancel token.
+_POLL_SECONDS = 0.05
+
+
 @dataclass
 class CsiHost:
     provider: ModelProvider
@@ -42,13 +51,19 @@ class CsiHost:
     cancel: CancelToken = field(default_factory=CancelToken)
     on_call: Callable[[CsiCall], None] | None = None
     calls: list[CsiCall] = field(default_factory=list)
+    #: Set by the runtime when the run is stopped (timeout), so a model call stops waiting.
+    stopped: threading.Event = field(default_factory=threading.Event)
 
     def complete_text(self, prompt: str, model: str) -> str:
         served = self.model_override or model
         self._check_cancelled()
         started = time.perf_counter()
         try:
-            completion = self.provider.complete_text(prompt, served)
+            completion = self._call_provider(lambda: self.provider.complete_text(prompt, served))
+        except RunCancelled:
+            self._record("complete-text", {"prompt": prompt, "model": model}, model, served,
+                         None, started, error="stopped while waiting for the model")
+            raise
         except ModelError as error:
             self._record(
                 "complete-text",
@@ -73,8 +88,26 @@ class CsiHost:
         self._check_cancelled()
         return completion.text
 
+    def _call_provider(self, call: Callable[[], Completion]) -> Completion:
+        """Run the provider's blocking call on its own thread and stop waiting the moment
+        the run is cancelled or stopped; the abandoned call ends at its own timeout."""
+        outcome: Future[Completion] = Future()
+
+        def target() -> None:
+            try:
+                outcome.set_result(call())
+            except BaseException as error:
+                outcome.set_exception(error)
+
+        threading.Thread(target=target, name="model-call", daemon=True).start()
+        while True:
+            try:
+                return outcome.result(timeout=_POLL_SECONDS)
+            except FutureTimeout:
+                self._check_cancelled()
+
     def _check_cancelled(self) -> None:
-        if self.cancel.is_cancelled:
+        if self.cancel.is_cancelled or self.stopped.is_set():
             raise RunCancelled("The run was cancelled.")
 
     def _record(
@@ -100,3 +133,10 @@ class CsiHost:
         self.calls.append(call)
         if self.on_call is not None:
             self.on_call(call)
+
+
+def write_trace(calls: list[CsiCall], path: Path) -> None:
+    """The trace as JSON lines, one call a line (prompts and replies, never a key)."""
+    with path.open("w", encoding="utf-8") as file:
+        for call in calls:
+            file.write(json.dumps(call.to_dict(), ensure_ascii=False) + "\n")

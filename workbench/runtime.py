@@ -224,6 +224,7 @@ class SkillRuntime:
         def interrupt(reason: str) -> None:
             if not stopped_because:
                 stopped_because.append(reason)
+                host.stopped.set()  # a model call in progress stops waiting
                 self.engine.increment_epoch()
 
         store = Store(self.engine)
@@ -284,13 +285,14 @@ def _find_run(instance: Any, store: Store, world: World) -> Any:
 def _explain_failure(
     error: Exception, stopped_because: list[str], stderr: str, limits: RunLimits
 ) -> WorkbenchError:
-    if "cancelled" in stopped_because or isinstance(error, RunCancelled):
-        return RunCancelled("The run was cancelled.")
+    # What stopped the run decides; a host function's RunCancelled is only its echo.
     if "timeout" in stopped_because:
         return RunTimeout(
             f"The skill was stopped after {limits.timeout:g} s, its time limit; "
             "look for an endless loop or raise the limit with --timeout."
         )
+    if "cancelled" in stopped_because or isinstance(error, RunCancelled):
+        return RunCancelled("The run was cancelled.")
     if isinstance(error, WorkbenchError):  # raised by a host function, e.g. a model error
         return error
     if any(marker in stderr for marker in _OUT_OF_MEMORY):

@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from workbench.errors import ModelError
 from workbench.models.base import Completion, ModelProvider
 from workbench.models.echo import EchoProvider
+from workbench.models.providers import (
+    DEFAULT_PROVIDER,
+    KINDS,
+    ProviderSettings,
+    ResolvedProvider,
+    open_provider,
+    settings_for,
+)
 
-__all__ = ["PROVIDER_KINDS", "Completion", "EchoProvider", "ModelProvider", "make_provider"]
+__all__ = [
+    "DEFAULT_PROVIDER",
+    "KINDS",
+    "Completion",
+    "EchoProvider",
+    "ModelProvider",
+    "ProviderSettings",
+    "ResolvedProvider",
+    "make_provider",
+    "open_provider",
+    "settings_for",
+]
 
-DEFAULT_PROVIDER = "echo"
 
-#: Provider kinds a user can name on the command line.
-PROVIDER_KINDS: dict[str, Callable[[], ModelProvider]] = {
-    "echo": EchoProvider,
-}
-
-
-def make_provider(kind: str = DEFAULT_PROVIDER) -> ModelProvider:
-    try:
-        factory = PROVIDER_KINDS[kind]
-    except KeyError:
-        known = ", ".join(sorted(PROVIDER_KINDS))
-        raise ModelError(
-            f"There is no model provider called {kind!r}; use one of: {known}."
-        ) from None
-    return factory()
+def make_provider(name: str = DEFAULT_PROVIDER) -> ModelProvider:
+    """A provider by kind with default settings (the config-aware path is `open_provider`)."""
+    return open_provider(settings_for(name, {})).provider
