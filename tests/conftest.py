@@ -29,12 +29,20 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(home))
-        for name, folder in (("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache"),
-                             ("XDG_DATA_HOME", ".local/share"), ("XDG_STATE_HOME", ".local/state")):
+        for name, folder in (
+            ("XDG_CONFIG_HOME", ".config"),
+            ("XDG_CACHE_HOME", ".cache"),
+            ("XDG_DATA_HOME", ".local/share"),
+            ("XDG_STATE_HOME", ".local/state"),
+        ):
             (home / folder).mkdir(parents=True)
             patch.setenv(name, str(home / folder))
-        for variable in ("WORKBENCH_COMPONENTIZE_PY", "WORKBENCH_API_KEY", "WORKBENCH_CONFIG",
-                         "DBUS_SESSION_BUS_ADDRESS"):
+        for variable in (
+            "WORKBENCH_COMPONENTIZE_PY",
+            "WORKBENCH_API_KEY",
+            "WORKBENCH_CONFIG",
+            "DBUS_SESSION_BUS_ADDRESS",
+        ):
             patch.delenv(variable, raising=False)
         yield home
 
@@ -73,14 +81,16 @@ def built(project_dir: Path) -> SkillProject:
 @pytest.fixture(scope="session")
 def haiku_project(tmp_path_factory: pytest.TempPathFactory) -> SkillProject:
     """The bundled example, built; tests must not change its files (copy it instead)."""
-    return built(copy_project(REPOSITORY / "examples/haiku",
-                              tmp_path_factory.mktemp("example") / "haiku"))
+    return built(
+        copy_project(REPOSITORY / "examples/haiku", tmp_path_factory.mktemp("example") / "haiku")
+    )
 
 
 @pytest.fixture(scope="session")
 def behaviours_project(tmp_path_factory: pytest.TempPathFactory) -> SkillProject:
-    return built(copy_project(DATA / "skills/behaviours",
-                              tmp_path_factory.mktemp("skills") / "behaviours"))
+    return built(
+        copy_project(DATA / "skills/behaviours", tmp_path_factory.mktemp("skills") / "behaviours")
+    )
 
 
 @pytest.fixture(scope="session")
@@ -95,9 +105,12 @@ class SecretService:
 
 
 def start_session_bus(home: Path) -> tuple[subprocess.Popen[str], str]:
-    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile",
-                            "--print-address=1"], stdout=subprocess.PIPE, text=True,
-                           env={**os.environ, "HOME": str(home)})
+    bus = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HOME": str(home)},
+    )
     assert bus.stdout is not None
     return bus, bus.stdout.readline().strip()
 
@@ -105,27 +118,68 @@ def start_session_bus(home: Path) -> tuple[subprocess.Popen[str], str]:
 @pytest.fixture(scope="session")
 def secret_service(isolated_home: Path) -> Iterator[SecretService]:
     """A real Secret Service: gnome-keyring on a private D-Bus session bus, unlocked, with
-    its keyring under the tests' HOME. keyring then picks SecretService by itself."""
-    import keyring.core
+    its keyring under the tests' HOME."""
+    import keyring
 
     for tool in ("dbus-daemon", "gnome-keyring-daemon"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing: apt-get install gnome-keyring dbus dbus-x11")
     bus, address = start_session_bus(isolated_home)
     password = "keyring-test-password"
-    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": address}
+    runtime_dir = isolated_home / "run"  # its control socket: private, not another daemon's
+    runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": str(runtime_dir)}
     env.pop("DISPLAY", None)
-    subprocess.run(["gnome-keyring-daemon", "--unlock", "--components=secrets"],
-                   input=password, env=env, capture_output=True, text=True, check=True,
-                   timeout=30)
+    daemon = subprocess.Popen(
+        ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    )
+    assert daemon.stdin is not None
+    daemon.stdin.write(password)
+    daemon.stdin.close()
+    _wait_for_secret_service(address)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
         patch.delenv("DISPLAY", raising=False)
-        keyring.core.init_backend()
-        assert type(keyring.get_keyring()).__module__ == "keyring.backends.SecretService"
+        import keyring.backends.SecretService
+
+        # keyring detects backends once per process; this one may have looked before the
+        # daemon ran. A fresh process finds it by itself (the CLI tests show that).
+        keyring.set_keyring(keyring.backends.SecretService.Keyring())
         yield SecretService(address, password)
+    daemon.terminate()
+    daemon.wait(timeout=10)
     bus.terminate()
     bus.wait(timeout=10)
     import keyring.backends.fail
 
     keyring.set_keyring(keyring.backends.fail.Keyring())  # what a machine without one has
+
+
+def _wait_for_secret_service(address: str) -> None:
+    """gnome-keyring registers on the bus a moment after it starts."""
+    import time
+
+    for _ in range(100):
+        probe = subprocess.run(
+            [
+                "dbus-send",
+                f"--bus={address}",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.freedesktop.secrets",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if "boolean true" in probe.stdout:
+            return
+        time.sleep(0.05)
+    pytest.fail("gnome-keyring did not register the Secret Service on the test bus")

@@ -69,10 +69,14 @@ def _parser() -> argparse.ArgumentParser:
         help="the skill's memory limit, e.g. 256MiB (default 1GiB)",
     )
     _provider_options(run)
-    run.add_argument("--record", action="store_true",
-                     help="save the model's replies to replies.json for --provider replay")
-    run.add_argument("--trace", type=Path, metavar="FILE",
-                     help="write every CSI call to FILE as JSON lines")
+    run.add_argument(
+        "--record",
+        action="store_true",
+        help="save the model's replies to replies.json for --provider replay",
+    )
+    run.add_argument(
+        "--trace", type=Path, metavar="FILE", help="write every CSI call to FILE as JSON lines"
+    )
     run.add_argument("--json", action="store_true", help="print the whole result as JSON")
     run.add_argument(
         "-v", "--verbose", action="store_true", help="show componentize-py's output when building"
@@ -84,17 +88,25 @@ def _parser() -> argparse.ArgumentParser:
     key = commands.add_parser("key", help="store or forget a provider's API key (OS keyring)")
     key.add_argument("action", choices=("set", "delete"))
     key.add_argument("provider", help="the provider's name (from the config, or a kind)")
-    key.add_argument("--stdin", action="store_true",
-                     help="read the key from standard input instead of asking")
+    key.add_argument(
+        "--stdin", action="store_true", help="read the key from standard input instead of asking"
+    )
     return parser
 
 
 def _provider_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--provider", "-p", metavar="NAME",
-                        help="a provider from the config, or echo, openai, aleph-alpha, replay "
-                        "(default: the config's default-provider, else echo)")
-    parser.add_argument("--base-url", metavar="URL", help="the provider's server, e.g. "
-                        "http://localhost:11434/v1 for Ollama")
+    parser.add_argument(
+        "--provider",
+        "-p",
+        metavar="NAME",
+        help="a provider from the config, or echo, openai, aleph-alpha, replay "
+        "(default: the config's default-provider, else echo)",
+    )
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the provider's server, e.g. http://localhost:11434/v1 for Ollama",
+    )
 
 
 def _positive_float(text: str) -> float:
@@ -156,14 +168,16 @@ def _dispatch(argv: list[str]) -> int:
     return asyncio.run(_run(args))
 
 
-def _resolve_provider(args: argparse.Namespace, project_root: Path | None = None,
-                      record: bool = False) -> ModelProvider:
+def _resolve_provider(
+    args: argparse.Namespace, project_root: Path | None = None, record: bool = False
+) -> ModelProvider:
     from workbench.config import load_config
     from workbench.models import open_provider, settings_for
 
     config = load_config()
-    settings = settings_for(args.provider or config.default_provider, config.providers,
-                            args.base_url)
+    settings = settings_for(
+        args.provider or config.default_provider, config.providers, args.base_url
+    )
     resolved = open_provider(settings, project_root=project_root, record=record)
     for warning in resolved.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -189,8 +203,11 @@ def _key(args: argparse.Namespace) -> int:
     account = provider_account(settings.name)
     if args.action == "delete":
         removed = store.delete(account)
-        print(f"Forgot the API key of {settings.name}." if removed
-              else f"There was no API key stored for {settings.name}.")
+        print(
+            f"Forgot the API key of {settings.name}."
+            if removed
+            else f"There was no API key stored for {settings.name}."
+        )
         return 0
     if args.stdin:
         secret = sys.stdin.readline().strip()

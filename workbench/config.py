@@ -121,8 +121,10 @@ def _providers(data: dict[str, Any], path: Path) -> dict[str, ProviderSettings]:
     if not isinstance(tables, dict):
         raise ConfigError(f"{key_location(path, 'providers')}: [providers] must hold tables.")
     try:
-        return {name: parse_provider(name, table, key_location(path, f"providers.{name}"))
-                for name, table in tables.items()}
+        return {
+            name: parse_provider(name, table, key_location(path, f"providers.{name}"))
+            for name, table in tables.items()
+        }
     except ModelError as error:
         raise ConfigError(str(error)) from None
 

@@ -55,12 +55,12 @@ class SecretStore:
         """The secret, or None if none is stored. `env_override` wins when it is set."""
         if env_override and os.environ.get(env_override):
             return os.environ[env_override]
-        return self._call("read", lambda: self.backend.get_password(SERVICE, account),
-                          env_override)
+        return self._call("read", lambda: self.backend.get_password(SERVICE, account), env_override)
 
     def set(self, account: str, secret: str, env_override: str | None = None) -> None:
-        self._call("save", lambda: self.backend.set_password(SERVICE, account, secret),
-                   env_override)
+        self._call(
+            "save", lambda: self.backend.set_password(SERVICE, account, secret), env_override
+        )
 
     def delete(self, account: str) -> bool:
         """Forget the secret; False if there was none."""
@@ -77,24 +77,34 @@ class SecretStore:
     def _call(self, verb: str, operation: Any, env_override: str | None) -> Any:
         import keyring.errors
 
-        way_out = (f"set {env_override} instead" if env_override
-                   else "unlock or install an OS keyring (e.g. gnome-keyring)")
+        way_out = (
+            f"set {env_override} instead"
+            if env_override
+            else "unlock or install an OS keyring (e.g. gnome-keyring)"
+        )
         try:
             return operation()
         except keyring.errors.NoKeyringError as error:
-            raise NoKeyring(f"There is no OS keyring to {verb} the secret in; {way_out}."
-                            ) from error
+            raise NoKeyring(
+                f"There is no OS keyring to {verb} the secret in; {way_out}."
+            ) from error
         except keyring.errors.KeyringLocked as error:
-            raise CredentialsError(f"The OS keyring is locked, so the secret cannot be "
-                                   f"{verb_past(verb)}; unlock it, or {way_out}.") from error
+            raise CredentialsError(
+                f"The OS keyring is locked, so the secret cannot be "
+                f"{verb_past(verb)}; unlock it, or {way_out}."
+            ) from error
         except keyring.errors.InitError as error:
-            raise CredentialsError(f"The OS keyring could not be opened (was its unlock prompt "
-                                   f"dismissed?); unlock it, or {way_out}.") from error
+            raise CredentialsError(
+                f"The OS keyring could not be opened (was its unlock prompt "
+                f"dismissed?); unlock it, or {way_out}."
+            ) from error
         except keyring.errors.PasswordDeleteError as error:
             raise CredentialsError("There is no such secret in the OS keyring.") from error
         except Exception as error:  # backends raise their own types (D-Bus, secretstorage)
-            raise CredentialsError(f"The OS keyring failed to {verb} the secret "
-                                   f"({type(error).__name__}: {error}); {way_out}.") from error
+            raise CredentialsError(
+                f"The OS keyring failed to {verb} the secret "
+                f"({type(error).__name__}: {error}); {way_out}."
+            ) from error
 
 
 def verb_past(verb: str) -> str:

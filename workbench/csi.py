@@ -61,8 +61,15 @@ class CsiHost:
         try:
             completion = self._call_provider(lambda: self.provider.complete_text(prompt, served))
         except RunCancelled:
-            self._record("complete-text", {"prompt": prompt, "model": model}, model, served,
-                         None, started, error="stopped while waiting for the model")
+            self._record(
+                "complete-text",
+                {"prompt": prompt, "model": model},
+                model,
+                served,
+                None,
+                started,
+                error="stopped while waiting for the model",
+            )
             raise
         except ModelError as error:
             self._record(

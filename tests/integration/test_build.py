@@ -50,8 +50,9 @@ def test_syntax_error_points_at_file_line_column_and_keeps_last_good_component(
     project = load_project(copy_project(haiku_project.root, tmp_path / "haiku"))
     good = sha256(project.output)
     source = project.module_path.read_text()
-    project.module_path.write_text(source.replace("class Skill(skill.Skill):",
-                                                  "class Skill(skill.Skill)"))
+    project.module_path.write_text(
+        source.replace("class Skill(skill.Skill):", "class Skill(skill.Skill)")
+    )
 
     events = build_events(project)
 
@@ -114,12 +115,15 @@ def test_crashing_componentize_py_is_reported_as_a_crash(
     # Real componentize-py cannot be made to crash on demand; this stand-in process dies of
     # SIGABRT the way a crashing native tool does.
     tool = tmp_path / "componentize-py"
-    tool.write_text('#!/bin/sh\n[ "$1" = --version ] && { echo "componentize-py 9"; exit 0; }\n'
-                    'echo "fatal runtime error: stack overflow" >&2\nkill -ABRT $$\n')
+    tool.write_text(
+        '#!/bin/sh\n[ "$1" = --version ] && { echo "componentize-py 9"; exit 0; }\n'
+        'echo "fatal runtime error: stack overflow" >&2\nkill -ABRT $$\n'
+    )
     tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv(COMPONENTIZE_PY_ENV, str(tool))
-    failed = build_events(load_project(copy_project(REPOSITORY / "examples/haiku",
-                                                    tmp_path / "haiku")))[-1]
+    failed = build_events(
+        load_project(copy_project(REPOSITORY / "examples/haiku", tmp_path / "haiku"))
+    )[-1]
     assert isinstance(failed, BuildFailed) and isinstance(failed.error, ToolError)
     assert "componentize-py crashed" in str(failed.error)
     assert "stack overflow" in str(failed.error)
@@ -135,8 +139,10 @@ def test_bindings_are_written_for_editors_and_do_not_touch_the_cache_key(
     written = asyncio.run(write_bindings(project))
     assert written == project.root / "skill"
     assert "class Skill(Protocol)" in (written / "__init__.py").read_text()
-    assert "def complete_text(prompt: str, model: str) -> str" in (
-        written / "imports" / "csi.py").read_text()
+    assert (
+        "def complete_text(prompt: str, model: str) -> str"
+        in (written / "imports" / "csi.py").read_text()
+    )
     assert input_key(project) == key
 
 

@@ -21,9 +21,15 @@ ECHO_REPLY = EchoProvider().complete_text(SEED_PROMPT, SEED_MODEL).text
 
 
 def workbench(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "workbench.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300,
-                          stdin=subprocess.DEVNULL, env={**os.environ, "RUST_BACKTRACE": "1"})
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "RUST_BACKTRACE": "1"},
+    )
     assert_nothing_of_ours_leaked(done.stdout + done.stderr)
     return done
 
@@ -45,8 +51,9 @@ def test_build_then_run_prints_the_echo_reply(haiku_project: SkillProject) -> No
 
 
 def test_json_result_carries_the_csi_call(haiku_project: SkillProject) -> None:
-    ran = workbench("run", haiku_project.root, "--input", "oak trees", "--json",
-                    "--model", "luminous-base")
+    ran = workbench(
+        "run", haiku_project.root, "--input", "oak trees", "--json", "--model", "luminous-base"
+    )
     result = json.loads(ran.stdout)
     assert result["ok"] and result["error"] is None
     (call,) = result["csi_calls"]
@@ -70,7 +77,11 @@ def test_new_project_runs_straight_away_building_first(tmp_path: Path) -> None:
     created = workbench("new", "poem", tmp_path / "poem")
     assert created.returncode == 0
     assert {p.name for p in (tmp_path / "poem").iterdir()} == {
-        "poem.py", "skill.wit", "workbench.toml", ".gitignore"}
+        "poem.py",
+        "skill.wit",
+        "workbench.toml",
+        ".gitignore",
+    }
     # No --input: the template's workbench.toml has one. The stale project is built first.
     ran = workbench("run", tmp_path / "poem")
     assert ran.returncode == 0, ran.stderr
@@ -83,7 +94,8 @@ def test_failing_skill_exits_1_with_its_traceback_and_one_error_line(behaviours_
     assert ran.returncode == 1
     assert f'File "{behaviours_project.module_path}", line 18, in run' in ran.stderr
     assert ran.stderr.rstrip().splitlines()[-1] == (
-        "error: The skill raised ValueError: bad input; its traceback shows where.")
+        "error: The skill raised ValueError: bad input; its traceback shows where."
+    )
     assert ran.stdout == ""
 
 

@@ -51,8 +51,9 @@ def test_no_keyring_says_to_use_the_environment_variable() -> None:
     store = SecretStore(keyring.backends.fail.Keyring())
     with pytest.raises(NoKeyring) as caught:
         store.get(provider_account("x"), env_override=API_KEY_ENV)
-    assert str(caught.value) == ("There is no OS keyring to read the secret in; set "
-                                 "WORKBENCH_API_KEY instead.")
+    assert str(caught.value) == (
+        "There is no OS keyring to read the secret in; set WORKBENCH_API_KEY instead."
+    )
     with pytest.raises(NoKeyring):
         store.set(provider_account("x"), SECRET, env_override=API_KEY_ENV)
 
@@ -64,10 +65,21 @@ def test_a_locked_keyring_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
     home.mkdir()
     bus, address = start_session_bus(home)
     try:
-        env = {**os.environ, "HOME": str(home), "DBUS_SESSION_BUS_ADDRESS": address}
+        (home / "run").mkdir(mode=0o700)
+        env = {
+            **os.environ,
+            "HOME": str(home),
+            "DBUS_SESSION_BUS_ADDRESS": address,
+            "XDG_RUNTIME_DIR": str(home / "run"),
+        }
         env.pop("DISPLAY", None)
-        subprocess.run(["gnome-keyring-daemon", "--start", "--components=secrets"], env=env,
-                       capture_output=True, check=True, timeout=30)
+        subprocess.run(
+            ["gnome-keyring-daemon", "--start", "--components=secrets"],
+            env=env,
+            capture_output=True,
+            check=True,
+            timeout=30,
+        )
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
         monkeypatch.setenv("HOME", str(home))
         store = SecretStore(keyring.backends.SecretService.Keyring())
@@ -81,8 +93,13 @@ def test_a_locked_keyring_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
 
 
 def workbench(*args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "workbench.cli", *map(str, args)],
-                          input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench.cli", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_a_configured_provider_with_a_stored_key_leaves_the_key_nowhere_else(
@@ -93,24 +110,39 @@ def test_a_configured_provider_with_a_stored_key_leaves_the_key_nowhere_else(
     with model_server(OpenAIApi(), ModelServerState(api_key=SECRET)) as server:
         config = isolated_home / ".config/workbench/config.toml"
         config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(f'[providers.local]\nkind = "openai"\nbase-url = "{server.base_url}"\n'
-                          'max-tokens = 32\n')
+        config.write_text(
+            f'[providers.local]\nkind = "openai"\nbase-url = "{server.base_url}"\nmax-tokens = 32\n'
+        )
         saved = workbench("key", "set", "local", "--stdin", stdin=SECRET + "\n")
         assert saved.returncode == 0, saved.stderr
         assert "SecretService" in saved.stdout
 
         listed = workbench("models", "--provider", "local")
-        ran = workbench("run", project, "-i", "oak trees", "--provider", "local",
-                        "--model", "gpt-4o-mini", "--trace", trace, "--json")
+        ran = workbench(
+            "run",
+            project,
+            "-i",
+            "oak trees",
+            "--provider",
+            "local",
+            "--model",
+            "gpt-4o-mini",
+            "--trace",
+            trace,
+            "--json",
+        )
         assert ran.returncode == 0, ran.stderr
         assert server.state.requests[-1].headers["Authorization"] == f"Bearer {SECRET}"
     assert "gpt-4o-mini" in listed.stdout.split()
     result = json.loads(ran.stdout)
     call = result["csi_calls"][0]
-    assert result["output"] == reply_for("gpt-4o-mini",
-                                         "Write a haiku about oak trees\n\n### Response:")
+    assert result["output"] == reply_for(
+        "gpt-4o-mini", "Write a haiku about oak trees\n\n### Response:"
+    )
     assert (call["model_requested"], call["model_served"]) == (
-        "luminous-extended-control", "gpt-4o-mini-0125")
+        "luminous-extended-control",
+        "gpt-4o-mini-0125",
+    )
     assert json.loads(trace.read_text().splitlines()[0]) == call
 
     outputs = saved.stdout + saved.stderr + listed.stdout + listed.stderr + ran.stdout + ran.stderr
@@ -125,5 +157,6 @@ def test_key_set_without_a_keyring_points_at_the_variable(tmp_path: Path, monkey
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     saved = workbench("key", "set", "openai", "--stdin", stdin=SECRET + "\n")
     assert saved.returncode == 1
-    assert saved.stderr == ("error: There is no OS keyring to save the secret in; set "
-                            "WORKBENCH_API_KEY instead.\n")
+    assert saved.stderr == (
+        "error: There is no OS keyring to save the secret in; set WORKBENCH_API_KEY instead.\n"
+    )

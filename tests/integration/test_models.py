@@ -31,15 +31,20 @@ SEED_MODEL = "luminous-extended-control"
 SAMPLING = Sampling(max_tokens=64, temperature=0.5, stop=("\n\n",))
 
 
-def openai(base_url: str, *, mode: str = "chat", key: str | None = "sk-test",
-           timeout: float = 5.0) -> OpenAIProvider:
-    return OpenAIProvider("local", HttpSettings(base_url, key, timeout=timeout, backoff=0.01,
-                                                sampling=SAMPLING), mode=mode)  # type: ignore[arg-type]
+def openai(
+    base_url: str, *, mode: str = "chat", key: str | None = "sk-test", timeout: float = 5.0
+) -> OpenAIProvider:
+    return OpenAIProvider(
+        "local",
+        HttpSettings(base_url, key, timeout=timeout, backoff=0.01, sampling=SAMPLING),
+        mode=mode,
+    )  # type: ignore[arg-type]
 
 
 def aleph_alpha(base_url: str, key: str | None = "aa-token") -> AlephAlphaProvider:
-    return AlephAlphaProvider("aa", HttpSettings(base_url, key, timeout=5, backoff=0.01,
-                                                 sampling=SAMPLING))
+    return AlephAlphaProvider(
+        "aa", HttpSettings(base_url, key, timeout=5, backoff=0.01, sampling=SAMPLING)
+    )
 
 
 @pytest.mark.parametrize("mode", ["chat", "completions"])
@@ -68,15 +73,19 @@ def test_aleph_alpha_request_and_reply_shapes() -> None:
     assert completion.text == reply_for(SEED_MODEL, "Hi")
     assert (completion.model, completion.completion_tokens) == ("2022-04", 9)
     assert request.path == "/complete"
-    assert request.body == {"model": SEED_MODEL, "prompt": "Hi", "maximum_tokens": 64,
-                            "temperature": 0.5, "stop_sequences": ["\n\n"]}
+    assert request.body == {
+        "model": SEED_MODEL,
+        "prompt": "Hi",
+        "maximum_tokens": 64,
+        "temperature": 0.5,
+        "stop_sequences": ["\n\n"],
+    }
     assert models == sorted(ModelServerState().models)
 
 
 def test_model_lists() -> None:
     with model_server(OpenAIApi()) as server:
-        assert openai(server.base_url, key=None).list_models() == sorted(
-            ModelServerState().models)
+        assert openai(server.base_url, key=None).list_models() == sorted(ModelServerState().models)
 
 
 def free_port() -> int:
@@ -89,25 +98,39 @@ def free_port() -> int:
 @pytest.mark.parametrize(
     ("failures", "key", "model", "phrases"),
     [
-        (["always:401"], "sk-test", SEED_MODEL, ["refused the API key", "(401)",
-                                                 "workbench key set", "WORKBENCH_API_KEY"]),
+        (
+            ["always:401"],
+            "sk-test",
+            SEED_MODEL,
+            ["refused the API key", "(401)", "workbench key set", "WORKBENCH_API_KEY"],
+        ),
         ([], "wrong", SEED_MODEL, ["refused the API key", "(401)"]),
         (["always:403"], "sk-test", SEED_MODEL, ["refused the API key", "(403)"]),
-        ([], "sk-test", "no-such-model", ["has no model 'no-such-model' (404)",
-                                          "workbench models --provider"]),
+        (
+            [],
+            "sk-test",
+            "no-such-model",
+            ["has no model 'no-such-model' (404)", "workbench models --provider"],
+        ),
         (["always:429"], "sk-test", SEED_MODEL, ["rate limiting", "(429, 4 tries)"]),
-        (["always:500"], "sk-test", SEED_MODEL, ["failed for model", "with 500 (4 tries)",
-                                                 "try again later"]),
+        (
+            ["always:500"],
+            "sk-test",
+            SEED_MODEL,
+            ["failed for model", "with 500 (4 tries)", "try again later"],
+        ),
         (["malformed"], "sk-test", SEED_MODEL, ["malformed JSON", "base URL"]),
     ],
     ids=["401", "wrong-key", "403", "404-model", "429", "500", "malformed-json"],
 )
 def test_failures_are_one_clear_sentence(api, failures, key, model, phrases) -> None:
-    state = ModelServerState(api_key="sk-test" if key == "wrong" else None,
-                             failures=list(failures))
+    state = ModelServerState(api_key="sk-test" if key == "wrong" else None, failures=list(failures))
     with model_server(api, state) as server:
-        provider = (openai(server.base_url, key=key) if isinstance(api, OpenAIApi)
-                    else aleph_alpha(server.base_url, key=key))
+        provider = (
+            openai(server.base_url, key=key)
+            if isinstance(api, OpenAIApi)
+            else aleph_alpha(server.base_url, key=key)
+        )
         with pytest.raises(ModelError) as caught:
             provider.complete_text("p", model)
     message = str(caught.value)
@@ -129,8 +152,9 @@ def test_connection_refused_and_timeout() -> None:
     with pytest.raises(ModelError, match=r"Cannot reach .* \(connection refused\); start the"):
         openai(f"http://127.0.0.1:{port}/v1").complete_text("p", SEED_MODEL)
     slow = ModelServerState(slow_seconds=2)
-    with model_server(OpenAIApi(), slow) as server, pytest.raises(
-        ModelError, match=r"did not answer for model .* within 0.3 s"
+    with (
+        model_server(OpenAIApi(), slow) as server,
+        pytest.raises(ModelError, match=r"did not answer for model .* within 0.3 s"),
     ):
         openai(server.base_url, timeout=0.3).complete_text("p", SEED_MODEL)
 
@@ -148,8 +172,7 @@ def test_the_run_uses_the_chosen_model_and_the_trace_keeps_both(runtime, haiku_p
 
 def test_a_failed_model_call_ends_the_run_and_stays_in_the_trace(runtime, haiku_project):
     with model_server(OpenAIApi(), ModelServerState(failures=["always:401"])) as server:
-        result = runtime.run(haiku_project.output, "oak trees",
-                             CsiHost(openai(server.base_url)))
+        result = runtime.run(haiku_project.output, "oak trees", CsiHost(openai(server.base_url)))
     assert isinstance(result.error, ModelError)
     assert "refused the API key" in str(result.error)
     (call,) = result.csi_calls
@@ -167,8 +190,11 @@ def test_cancel_during_a_slow_model_call_returns_within_half_a_second(runtime, h
             token.cancel()
 
         threading.Thread(target=cancel_soon).start()
-        result = runtime.run(haiku_project.output, "oak trees",
-                             CsiHost(openai(server.base_url, timeout=30), cancel=token))
+        result = runtime.run(
+            haiku_project.output,
+            "oak trees",
+            CsiHost(openai(server.base_url, timeout=30), cancel=token),
+        )
         returned = time.monotonic()
     assert isinstance(result.error, RunCancelled)
     assert returned - cancelled_at[0] < 0.5
@@ -178,9 +204,12 @@ def test_cancel_during_a_slow_model_call_returns_within_half_a_second(runtime, h
 def test_a_slow_model_call_counts_against_the_run_timeout(runtime, haiku_project) -> None:
     with model_server(OpenAIApi(), ModelServerState(slow_seconds=5)) as server:
         started = time.monotonic()
-        result = runtime.run(haiku_project.output, "oak trees",
-                             CsiHost(openai(server.base_url, timeout=30)),
-                             limits=RunLimits(timeout=0.5))
+        result = runtime.run(
+            haiku_project.output,
+            "oak trees",
+            CsiHost(openai(server.base_url, timeout=30)),
+            limits=RunLimits(timeout=0.5),
+        )
     assert isinstance(result.error, RunTimeout)
     assert time.monotonic() - started < 2
 

@@ -28,11 +28,22 @@ SEED_PROMPT = "Write a haiku about oak trees\n\n### Response:"
 SEED_MODEL = "luminous-extended-control"
 
 
-def run(runtime: SkillRuntime, project: SkillProject, text: str, *,
-        host: CsiHost | None = None, limits: RunLimits | None = None) -> RunResult:
-    return runtime.run(project.output, text, host or CsiHost(EchoProvider()), limits=limits,
-                       expected_world=project.qualified_world,
-                       sandbox_paths=project.python_paths)
+def run(
+    runtime: SkillRuntime,
+    project: SkillProject,
+    text: str,
+    *,
+    host: CsiHost | None = None,
+    limits: RunLimits | None = None,
+) -> RunResult:
+    return runtime.run(
+        project.output,
+        text,
+        host or CsiHost(EchoProvider()),
+        limits=limits,
+        expected_world=project.qualified_world,
+        sandbox_paths=project.python_paths,
+    )
 
 
 def test_haiku_calls_the_model_with_the_seed_prompt(runtime, haiku_project) -> None:
@@ -42,16 +53,19 @@ def test_haiku_calls_the_model_with_the_seed_prompt(runtime, haiku_project) -> N
     assert call.function == "complete-text"
     assert call.arguments == {"prompt": SEED_PROMPT, "model": SEED_MODEL}
     assert call.model_requested == call.model_served == SEED_MODEL
-    assert result.output == call.reply == EchoProvider().complete_text(SEED_PROMPT,
-                                                                       SEED_MODEL).text
+    assert result.output == call.reply == EchoProvider().complete_text(SEED_PROMPT, SEED_MODEL).text
     assert SEED_MODEL in result.output and SEED_PROMPT in result.output
     assert result.world == "pharia:skill/skill"
     assert result.timings.instantiate > 0 and result.timings.run > 0
 
 
 def test_model_override_is_recorded_next_to_the_requested_model(runtime, haiku_project):
-    result = run(runtime, haiku_project, "oak trees",
-                 host=CsiHost(EchoProvider(), model_override="luminous-base"))
+    result = run(
+        runtime,
+        haiku_project,
+        "oak trees",
+        host=CsiHost(EchoProvider(), model_override="luminous-base"),
+    )
     (call,) = result.csi_calls
     assert (call.model_requested, call.model_served) == (SEED_MODEL, "luminous-base")
     assert "'luminous-base'" in result.output
@@ -68,8 +82,12 @@ def test_every_csi_call_is_recorded_in_order(runtime, behaviours_project) -> Non
 
 def test_skill_prints_are_captured_per_stream_and_streamed(runtime, behaviours_project):
     streamed: list[tuple[str, str]] = []
-    result = runtime.run(behaviours_project.output, "print", CsiHost(EchoProvider()),
-                         on_output=lambda stream, text: streamed.append((stream, text)))
+    result = runtime.run(
+        behaviours_project.output,
+        "print",
+        CsiHost(EchoProvider()),
+        on_output=lambda stream, text: streamed.append((stream, text)),
+    )
     assert result.ok
     assert result.stdout == "to stdout\n"
     assert result.stderr == "to stderr\n"
@@ -80,7 +98,10 @@ def test_sandbox_has_no_files_environment_or_network(runtime, behaviours_project
     result = run(runtime, behaviours_project, "sandbox")
     assert result.ok, result.error
     assert json.loads(result.output or "") == {
-        "environ": {}, "files": "FileNotFoundError", "network": "no socket module"}
+        "environ": {},
+        "files": "FileNotFoundError",
+        "network": "no socket module",
+    }
 
 
 def test_skill_that_raises_shows_its_traceback_with_real_paths(runtime, behaviours_project):
@@ -105,23 +126,29 @@ def test_cancel_stops_a_running_skill_at_once(runtime, behaviours_project) -> No
     token = CancelToken()
     threading.Timer(0.3, token.cancel).start()
     started = time.monotonic()
-    result = run(runtime, behaviours_project, "loop", host=CsiHost(EchoProvider(), cancel=token),
-                 limits=RunLimits(timeout=60))
+    result = run(
+        runtime,
+        behaviours_project,
+        "loop",
+        host=CsiHost(EchoProvider(), cancel=token),
+        limits=RunLimits(timeout=60),
+    )
     assert isinstance(result.error, RunCancelled)
     assert time.monotonic() - started < 2
 
 
 def test_memory_hungry_skill_is_stopped_at_the_limit(runtime, behaviours_project) -> None:
-    result = run(runtime, behaviours_project, "alloc",
-                 limits=RunLimits(memory_limit=64 << 20))
+    result = run(runtime, behaviours_project, "alloc", limits=RunLimits(memory_limit=64 << 20))
     assert isinstance(result.error, MemoryLimitExceeded)
     assert "64 MiB" in str(result.error)
 
 
-@pytest.mark.parametrize(("text", "phrase"), [("exit", "sys.exit()"),
-                                              ("recurse", "RecursionError")])
-def test_skill_that_exits_or_recurses_gets_a_clear_error(runtime, behaviours_project, text,
-                                                         phrase) -> None:
+@pytest.mark.parametrize(
+    ("text", "phrase"), [("exit", "sys.exit()"), ("recurse", "RecursionError")]
+)
+def test_skill_that_exits_or_recurses_gets_a_clear_error(
+    runtime, behaviours_project, text, phrase
+) -> None:
     result = run(runtime, behaviours_project, text)
     assert isinstance(result.error, SkillCrashed | SkillRaised)
     assert phrase in str(result.error)

@@ -78,8 +78,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
         self._send_raw(status, json.dumps(data).encode(), "application/json", headers)
 
-    def _send_raw(self, status: int, payload: bytes, content_type: str,
-                  headers: dict[str, str] | None = None) -> None:
+    def _send_raw(
+        self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
@@ -95,39 +96,72 @@ class OpenAIApi:
     prefix = "/v1"
 
     def unauthorized(self) -> Any:
-        return {"error": {"message": "Incorrect API key provided.", "type":
-                          "invalid_request_error", "code": "invalid_api_key"}}
+        return {
+            "error": {
+                "message": "Incorrect API key provided.",
+                "type": "invalid_request_error",
+                "code": "invalid_api_key",
+            }
+        }
 
     def answer(self, handler: _Handler, method: str, path: str, body: Any) -> None:
         state = handler.server.state
         if method == "GET" and path == "/v1/models":
-            handler._send(200, {"object": "list", "data": [
-                {"id": m, "object": "model", "created": 0, "owned_by": "test"}
-                for m in state.models]})
+            handler._send(
+                200,
+                {
+                    "object": "list",
+                    "data": [
+                        {"id": m, "object": "model", "created": 0, "owned_by": "test"}
+                        for m in state.models
+                    ],
+                },
+            )
             return
         if method != "POST" or path not in ("/v1/chat/completions", "/v1/completions"):
             handler._send(404, {"error": {"message": f"Unknown path {path}"}})
             return
         model = body.get("model")
         if model not in state.models:
-            handler._send(404, {"error": {"message": f"The model `{model}` does not exist",
-                                          "type": "invalid_request_error",
-                                          "code": "model_not_found"}})
+            handler._send(
+                404,
+                {
+                    "error": {
+                        "message": f"The model `{model}` does not exist",
+                        "type": "invalid_request_error",
+                        "code": "model_not_found",
+                    }
+                },
+            )
             return
         if path == "/v1/chat/completions":
             prompt = body["messages"][-1]["content"]
-            choice = {"index": 0, "finish_reason": "stop",
-                      "message": {"role": "assistant", "content": reply_for(model, prompt)}}
+            choice = {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": reply_for(model, prompt)},
+            }
             kind = "chat.completion"
         else:
             prompt = body["prompt"]
             choice = {"index": 0, "finish_reason": "stop", "text": reply_for(model, prompt)}
             kind = "text_completion"
         tokens = len(prompt.split())
-        handler._send(200, {"id": "cmpl-test", "object": kind, "created": 0,
-                            "model": f"{model}-0125", "choices": [choice],
-                            "usage": {"prompt_tokens": tokens, "completion_tokens": 7,
-                                      "total_tokens": tokens + 7}})
+        handler._send(
+            200,
+            {
+                "id": "cmpl-test",
+                "object": kind,
+                "created": 0,
+                "model": f"{model}-0125",
+                "choices": [choice],
+                "usage": {
+                    "prompt_tokens": tokens,
+                    "completion_tokens": 7,
+                    "total_tokens": tokens + 7,
+                },
+            },
+        )
 
 
 class AlephAlphaApi:
@@ -141,8 +175,18 @@ class AlephAlphaApi:
     def answer(self, handler: _Handler, method: str, path: str, body: Any) -> None:
         state = handler.server.state
         if method == "GET" and path == "/models_available":
-            handler._send(200, [{"name": m, "description": "test model", "max_context_size":
-                                 2048, "hostings": ["aleph-alpha"]} for m in state.models])
+            handler._send(
+                200,
+                [
+                    {
+                        "name": m,
+                        "description": "test model",
+                        "max_context_size": 2048,
+                        "hostings": ["aleph-alpha"],
+                    }
+                    for m in state.models
+                ],
+            )
             return
         if method != "POST" or path != "/complete":
             handler._send(404, {"error": f"Unknown path {path}", "code": "NOT_FOUND"})
@@ -152,9 +196,17 @@ class AlephAlphaApi:
             handler._send(404, {"error": f"Model {model} not found", "code": "MODEL_NOT_FOUND"})
             return
         prompt = body["prompt"]
-        handler._send(200, {"model_version": "2022-04", "completions": [
-            {"completion": reply_for(model, prompt), "finish_reason": "maximum_tokens"}],
-            "num_tokens_prompt_total": len(prompt.split()), "num_tokens_generated": 9})
+        handler._send(
+            200,
+            {
+                "model_version": "2022-04",
+                "completions": [
+                    {"completion": reply_for(model, prompt), "finish_reason": "maximum_tokens"}
+                ],
+                "num_tokens_prompt_total": len(prompt.split()),
+                "num_tokens_generated": 9,
+            },
+        )
 
 
 class _Server(ThreadingHTTPServer):
@@ -176,8 +228,9 @@ class RunningServer:
 
 
 @contextmanager
-def model_server(api: OpenAIApi | AlephAlphaApi,
-                 state: ModelServerState | None = None) -> Iterator[RunningServer]:
+def model_server(
+    api: OpenAIApi | AlephAlphaApi, state: ModelServerState | None = None
+) -> Iterator[RunningServer]:
     state = state or ModelServerState()
     server = _Server(api, state)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -9,7 +9,6 @@ from textual.pilot import Pilot
 
 from tests.conftest import copy_project
 from workbench.config import UserConfig
-from workbench.models import EchoProvider
 from workbench.project import SkillProject
 from workbench.runtime import SkillRuntime
 from workbench.tui.app import WorkbenchApp, make_app
@@ -22,9 +21,8 @@ def config_file() -> Path:
 
 
 def app_for(folder: Path, runtime: SkillRuntime, **config: object) -> WorkbenchApp:
-    settings = UserConfig(path=config_file(), cursor_blink=False,
-                          **config)  # type: ignore[arg-type]
-    return make_app(folder, config=settings, provider=EchoProvider(), runtime=runtime)
+    settings = UserConfig(path=config_file(), cursor_blink=False, **config)  # type: ignore[arg-type]
+    return make_app(folder, config=settings, runtime=runtime)
 
 
 async def settle(pilot: Pilot, rounds: int = 50) -> None:

@@ -63,7 +63,8 @@ async def test_syntax_error_jump_fix_build_and_run(haiku_copy: Path, runtime) ->
         diagnostics = screen.query_one("#diagnostics", OptionList)
         assert diagnostics.display and diagnostics.option_count == 1
         assert "haiku.py:5:25: SyntaxError: expected ':'" in str(
-            diagnostics.get_option_at_index(0).prompt)
+            diagnostics.get_option_at_index(0).prompt
+        )
         await pilot.press("enter")  # the diagnostics list has focus: jump
         await pilot.pause()
         assert area.has_focus and area.cursor_location == (4, 24)
@@ -209,8 +210,19 @@ async def test_help_lists_every_key_and_the_keymap_remaps(haiku_copy: Path, runt
         assert isinstance(app.screen, HelpScreen)
         rows = {row[2]: row[0] for row in app.screen.rows}
         assert rows["run"] == "f12" and rows["build"] == "f6"
-        assert set(rows) >= {"save", "run", "build", "cancel", "watch", "files",
-                             "external-editor", "rerun", "compare", "help", "quit"}
+        assert set(rows) >= {
+            "save",
+            "run",
+            "build",
+            "cancel",
+            "watch",
+            "files",
+            "external-editor",
+            "rerun",
+            "compare",
+            "help",
+            "quit",
+        }
         await pilot.press("escape", "f12")
         await settle(pilot)
         assert SEED_PROMPT in output_text(app)
@@ -269,8 +281,9 @@ async def test_command_palette_runs_workbench_commands(haiku_copy: Path, runtime
         assert SEED_PROMPT in output_text(app)
 
 
-async def test_a_failing_worker_shows_an_error_and_the_app_stays(haiku_copy: Path, runtime,
-                                                                 monkeypatch) -> None:
+async def test_a_failing_worker_shows_an_error_and_the_app_stays(
+    haiku_copy: Path, runtime, monkeypatch
+) -> None:
     # A deliberate bug in the screen's event handling stands in for any bug of ours.
     def broken_show(self, event) -> None:
         raise RuntimeError("deliberate bug")
@@ -283,6 +296,7 @@ async def test_a_failing_worker_shows_an_error_and_the_app_stays(haiku_copy: Pat
         await settle(pilot)
         assert app.is_running and isinstance(app.screen, MainScreen)
         messages = [n.message for n in app._notifications]
-        assert any("The run failed unexpectedly (RuntimeError: deliberate bug)" in m
-                   for m in messages)
+        assert any(
+            "The run failed unexpectedly (RuntimeError: deliberate bug)" in m for m in messages
+        )
         assert app.screen.run_panel.activity == ""

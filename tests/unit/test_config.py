@@ -15,19 +15,24 @@ def test_no_file_means_defaults(tmp_path: Path) -> None:
 
 def test_settings_and_keymap_are_read(tmp_path: Path) -> None:
     file = tmp_path / "config.toml"
-    file.write_text('theme = "nord"\nsave-before-build = "ask"\ncursor-blink = false\n\n'
-                    '[keymap]\nrun = "ctrl+r"\n')
+    file.write_text(
+        'theme = "nord"\nsave-before-build = "ask"\ncursor-blink = false\n\n'
+        '[keymap]\nrun = "ctrl+r"\n'
+    )
     config = load_config(file)
     assert (config.theme, config.save_before_build, config.cursor_blink) == ("nord", "ask", False)
     assert config.keymap == {"run": "ctrl+r"}
 
 
-@pytest.mark.parametrize(("text", "phrase"), [
-    ('theme = 3\n', "config.toml:1: `theme` must be a str"),
-    ('\nsave-before-build = "never"\n', "config.toml:2: `save-before-build` must be one of"),
-    ('[keymap]\nrun = 5\n', "config.toml:1: [keymap] maps binding ids"),
-    ('theme = \n', "is not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("theme = 3\n", "config.toml:1: `theme` must be a str"),
+        ('\nsave-before-build = "never"\n', "config.toml:2: `save-before-build` must be one of"),
+        ("[keymap]\nrun = 5\n", "config.toml:1: [keymap] maps binding ids"),
+        ("theme = \n", "is not valid TOML"),
+    ],
+)
 def test_bad_settings_name_file_and_line(tmp_path: Path, text: str, phrase: str) -> None:
     file = tmp_path / "config.toml"
     file.write_text(text)

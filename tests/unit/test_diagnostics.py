@@ -5,7 +5,7 @@ from pathlib import Path
 
 from workbench.diagnostics import Diagnostic, map_sandbox_paths, parse_build_errors
 
-SYNTAX = '''Traceback (most recent call last):
+SYNTAX = """Traceback (most recent call last):
   File "/usr/bin/componentize-py", line 8, in <module>
     sys.exit(script())
              ^^^^^^^^
@@ -16,9 +16,9 @@ SyntaxError: expected ':'
 
 
 Caused by:
-    SyntaxError: expected ':' (bad.py, line 4)'''
+    SyntaxError: expected ':' (bad.py, line 4)"""
 
-NESTED = '''AssertionError: Traceback (most recent call last):
+NESTED = """AssertionError: Traceback (most recent call last):
   File "/0/app.py", line 1, in <module>
     import helpers
   File "/1/helpers.py", line 3, in <module>
@@ -27,7 +27,7 @@ ModuleNotFoundError: No module named 'missing'
 
 
 Caused by:
-    ModuleNotFoundError: No module named 'missing\''''
+    ModuleNotFoundError: No module named 'missing\'"""
 
 
 def test_syntax_error_column_accounts_for_stripped_indentation(tmp_path: Path) -> None:
@@ -53,4 +53,5 @@ def test_error_without_a_location_keeps_the_summary(tmp_path: Path) -> None:
 def test_map_sandbox_paths_leaves_unknown_indexes(tmp_path: Path) -> None:
     text = 'File "/0/a.py", line 1\nFile "/7/b.py", line 2'
     assert map_sandbox_paths(text, [tmp_path]) == (
-        f'File "{tmp_path}/a.py", line 1\nFile "/7/b.py", line 2')
+        f'File "{tmp_path}/a.py", line 1\nFile "/7/b.py", line 2'
+    )

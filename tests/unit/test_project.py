@@ -50,7 +50,8 @@ def test_config_overrides_detection(seed_dir: Path) -> None:
     (seed_dir / "workbench.toml").write_text(
         '[skill]\nmodule = "haiku"\nwit = "wit"\nworld = "skill"\noutput = "out/h.wasm"\n'
         'python-path = ["lib"]\n\n[run]\ninput = "pines"\nmodel = "m"\ntimeout = 5\n'
-        'memory-limit = "256MiB"\n')
+        'memory-limit = "256MiB"\n'
+    )
     project = load_project(seed_dir)
     assert project.wit_path == seed_dir / "wit"
     assert project.output == seed_dir / "out/h.wasm"
@@ -60,8 +61,14 @@ def test_config_overrides_detection(seed_dir: Path) -> None:
 
 
 def test_sources_skip_generated_bindings_and_build_output(seed_dir: Path) -> None:
-    for generated in ("skill/__init__.py", "componentize_py_types.py", "poll_loop.py",
-                      "build/x.py", "__pycache__/y.py", ".venv/z.py"):
+    for generated in (
+        "skill/__init__.py",
+        "componentize_py_types.py",
+        "poll_loop.py",
+        "build/x.py",
+        "__pycache__/y.py",
+        ".venv/z.py",
+    ):
         (seed_dir / generated).parent.mkdir(parents=True, exist_ok=True)
         (seed_dir / generated).write_text("")
     (seed_dir / "pkg").mkdir()
@@ -79,16 +86,26 @@ def test_sources_skip_generated_bindings_and_build_output(seed_dir: Path) -> Non
         (lambda d: shutil.copy(d / "skill.wit", d / "more.wit"), "Several .wit files"),
         (lambda d: (d / "skill.wit").write_text("package a:b;\n"), "exactly one world"),
         (lambda d: (d / "workbench.toml").write_text("[skill\n"), "is not valid TOML"),
-        (lambda d: (d / "workbench.toml").write_text('[skill]\nmodule = "gone"\n'),
-         "gone.py is missing"),
-        (lambda d: (d / "workbench.toml").write_text('[skill]\nworld = "nope"\n'),
-         "world `nope` is not declared"),
-        (lambda d: (d / "workbench.toml").write_text('[skill]\nwit = "x.wit"\n'),
-         "x.wit does not exist"),
-        (lambda d: (d / "workbench.toml").write_text('[run]\n\ntimeout = "soon"\n'),
-         "workbench.toml:3: `timeout` must be"),
-        (lambda d: (d / "workbench.toml").write_text('[run]\nmemory-limit = "1MiB"\n'),
-         "at least 16 MiB"),
+        (
+            lambda d: (d / "workbench.toml").write_text('[skill]\nmodule = "gone"\n'),
+            "gone.py is missing",
+        ),
+        (
+            lambda d: (d / "workbench.toml").write_text('[skill]\nworld = "nope"\n'),
+            "world `nope` is not declared",
+        ),
+        (
+            lambda d: (d / "workbench.toml").write_text('[skill]\nwit = "x.wit"\n'),
+            "x.wit does not exist",
+        ),
+        (
+            lambda d: (d / "workbench.toml").write_text('[run]\n\ntimeout = "soon"\n'),
+            "workbench.toml:3: `timeout` must be",
+        ),
+        (
+            lambda d: (d / "workbench.toml").write_text('[run]\nmemory-limit = "1MiB"\n'),
+            "at least 16 MiB",
+        ),
     ],
 )
 def test_broken_projects_get_one_clear_sentence(seed_dir: Path, arrange, phrase) -> None:
@@ -118,8 +135,13 @@ def test_new_project_from_template(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "size"),
-    [("1GiB", 1 << 30), ("512MiB", 512 << 20), ("64m", 64 << 20), ("2048", 2048),
-     (" 1.5 GB", 3 << 29)],
+    [
+        ("1GiB", 1 << 30),
+        ("512MiB", 512 << 20),
+        ("64m", 64 << 20),
+        ("2048", 2048),
+        (" 1.5 GB", 3 << 29),
+    ],
 )
 def test_parse_size(text: str, size: int) -> None:
     assert parse_size(text) == size

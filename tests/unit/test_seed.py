@@ -6,8 +6,7 @@ from workbench.resources import template_module, template_wit
 
 def test_wit_files_are_the_seeds_exactly() -> None:
     wit = seed_code_blocks()["wit"]
-    for path in (REPOSITORY / "skill.wit", REPOSITORY / "examples/haiku/skill.wit",
-                 template_wit()):
+    for path in (REPOSITORY / "skill.wit", REPOSITORY / "examples/haiku/skill.wit", template_wit()):
         assert path.read_text() == wit, path
 
 

@@ -51,8 +51,9 @@ def wasm(tmp_path: Path, wat: str) -> Path:
     ],
 )
 def test_component_of_another_world_says_expected_and_found(runtime, tmp_path, wat, phrase):
-    result = runtime.run(wasm(tmp_path, wat), "x", CsiHost(EchoProvider()),
-                         expected_world="pharia:skill/skill")
+    result = runtime.run(
+        wasm(tmp_path, wat), "x", CsiHost(EchoProvider()), expected_world="pharia:skill/skill"
+    )
     assert isinstance(result.error, ComponentError)
     message = str(result.error)
     assert "does not target the world `pharia:skill/skill`" in message
@@ -67,7 +68,10 @@ def test_seed_world_host_table_serves_complete_text() -> None:
     assert "'other'" in reply
     (call,) = host.calls
     assert (call.model_requested, call.model_served, call.arguments["prompt"]) == (
-        "asked", "other", "hi")
+        "asked",
+        "other",
+        "hi",
+    )
 
 
 def test_a_cancelled_host_refuses_further_model_calls() -> None:

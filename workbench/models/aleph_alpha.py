@@ -16,8 +16,11 @@ class AlephAlphaProvider(HttpModelProvider):
 
     def complete_text(self, prompt: str, model: str) -> Completion:
         sampling = self.settings.sampling
-        body: dict[str, Any] = {"model": model, "prompt": prompt,
-                                "maximum_tokens": sampling.max_tokens}
+        body: dict[str, Any] = {
+            "model": model,
+            "prompt": prompt,
+            "maximum_tokens": sampling.max_tokens,
+        }
         if sampling.temperature is not None:
             body["temperature"] = sampling.temperature
         if sampling.stop:
@@ -29,9 +32,12 @@ class AlephAlphaProvider(HttpModelProvider):
                 raise TypeError
         except (KeyError, IndexError, TypeError):
             raise self.malformed(model, "a completion in `completions`") from None
-        return Completion(text=text, model=str(data.get("model_version") or model),
-                          prompt_tokens=data.get("num_tokens_prompt_total"),
-                          completion_tokens=data.get("num_tokens_generated"))
+        return Completion(
+            text=text,
+            model=str(data.get("model_version") or model),
+            prompt_tokens=data.get("num_tokens_prompt_total"),
+            completion_tokens=data.get("num_tokens_generated"),
+        )
 
     def list_models(self) -> list[str]:
         data = self.request_json("GET", "models_available")

@@ -47,18 +47,29 @@ class HttpModelProvider:
         headers = {"Accept": "application/json"}
         if settings.api_key:
             headers["Authorization"] = f"Bearer {settings.api_key}"
-        self._client = httpx.Client(base_url=settings.base_url.rstrip("/") + "/",
-                                    headers=headers, timeout=settings.timeout)
+        self._client = httpx.Client(
+            base_url=settings.base_url.rstrip("/") + "/", headers=headers, timeout=settings.timeout
+        )
 
     def close(self) -> None:
         self._client.close()
+
+    def use_api_key(self, api_key: str) -> None:
+        """Use this key instead of the stored one (to test a key before saving it)."""
+        self._client.headers["Authorization"] = f"Bearer {api_key}"
 
     def _where(self) -> str:
         named = "" if self.name == self.kind else f"{self.name} "  # type: ignore[attr-defined]
         return f"the {named}{self.LABEL} at {self.settings.base_url}"
 
-    def request_json(self, method: str, path: str, *, model: str | None = None,
-                     body: dict[str, Any] | None = None) -> Any:
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        model: str | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> Any:
         """Send one request (retrying 429 and 5xx) and return its JSON, or raise ModelError."""
         about = f" for model {model!r}" if model else ""
         attempt = 0
@@ -66,12 +77,16 @@ class HttpModelProvider:
             try:
                 response = self._client.request(method, path.lstrip("/"), json=body)
             except httpx.ConnectError as error:
-                raise ModelError(f"Cannot reach {self._where()} ({_reason(error)}); start the "
-                                 "server or fix its base URL.") from None
+                raise ModelError(
+                    f"Cannot reach {self._where()} ({_reason(error)}); start the "
+                    "server or fix its base URL."
+                ) from None
             except httpx.TimeoutException:
-                raise ModelError(f"{_capital(self._where())} did not answer{about} within "
-                                 f"{self.settings.timeout:g} s; try again or raise its "
-                                 "timeout.") from None
+                raise ModelError(
+                    f"{_capital(self._where())} did not answer{about} within "
+                    f"{self.settings.timeout:g} s; try again or raise its "
+                    "timeout."
+                ) from None
             except httpx.HTTPError as error:
                 raise ModelError(f"The request to {self._where()} failed ({error}).") from None
 
@@ -84,32 +99,44 @@ class HttpModelProvider:
                     time.sleep(wait)
                     continue
             if status == 429:
-                raise ModelError(f"{_capital(self._where())} is rate limiting requests{about} "
-                                 f"(429, {attempt + 1} tries); wait a little and run again.")
+                raise ModelError(
+                    f"{_capital(self._where())} is rate limiting requests{about} "
+                    f"(429, {attempt + 1} tries); wait a little and run again."
+                )
             if status >= 500:
-                raise ModelError(f"{_capital(self._where())} failed{about} with {status} "
-                                 f"({attempt + 1} tries): {_detail(response)}; try again later.")
+                raise ModelError(
+                    f"{_capital(self._where())} failed{about} with {status} "
+                    f"({attempt + 1} tries): {_detail(response)}; try again later."
+                )
             if status in (401, 403):
                 raise ModelError(
                     f"{_capital(self._where())} refused the API key{about} ({status}); store "
                     f"the right one with `workbench key set {self.name}` or set {API_KEY_ENV}."
                 )
             if status == 404 and model:
-                raise ModelError(f"{_capital(self._where())} has no model {model!r} (404); list "
-                                 f"its models with `workbench models --provider {self.name}`.")
+                raise ModelError(
+                    f"{_capital(self._where())} has no model {model!r} (404); list "
+                    f"its models with `workbench models --provider {self.name}`."
+                )
             if status >= 400:
-                raise ModelError(f"{_capital(self._where())} rejected the request{about} "
-                                 f"({status}): {_detail(response)}.")
+                raise ModelError(
+                    f"{_capital(self._where())} rejected the request{about} "
+                    f"({status}): {_detail(response)}."
+                )
             try:
                 return response.json()
             except ValueError:
-                raise ModelError(f"{_capital(self._where())} answered{about} with malformed "
-                                 "JSON; check that the base URL points at the API.") from None
+                raise ModelError(
+                    f"{_capital(self._where())} answered{about} with malformed "
+                    "JSON; check that the base URL points at the API."
+                ) from None
 
     def malformed(self, model: str | None, what: str) -> ModelError:
         about = f" for model {model!r}" if model else ""
-        return ModelError(f"{_capital(self._where())} answered{about} without {what}; check "
-                          "that the base URL points at the right kind of API.")
+        return ModelError(
+            f"{_capital(self._where())} answered{about} without {what}; check "
+            "that the base URL points at the right kind of API."
+        )
 
 
 def _capital(text: str) -> str:

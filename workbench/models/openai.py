@@ -44,9 +44,12 @@ class OpenAIProvider(HttpModelProvider):
         except (KeyError, IndexError, TypeError):
             raise self.malformed(model, "a completion in `choices`") from None
         usage = data.get("usage") or {}
-        return Completion(text=text, model=str(data.get("model") or model),
-                          prompt_tokens=usage.get("prompt_tokens"),
-                          completion_tokens=usage.get("completion_tokens"))
+        return Completion(
+            text=text,
+            model=str(data.get("model") or model),
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+        )
 
     def list_models(self) -> list[str]:
         data = self.request_json("GET", "models")

@@ -65,23 +65,37 @@ class ResolvedProvider:
     warnings: tuple[str, ...] = ()
 
 
-def settings_for(name: str, configured: dict[str, ProviderSettings],
-                 base_url: str | None = None) -> ProviderSettings:
+def settings_for(
+    name: str, configured: dict[str, ProviderSettings], base_url: str | None = None
+) -> ProviderSettings:
     settings = configured.get(name)
     if settings is None:
         if name not in KINDS:
             known = ", ".join([*sorted(configured), *KINDS])
-            raise ModelError(f"There is no model provider called {name!r}; use one of: {known}, "
-                             "or define it under [providers] in the config file.")
+            raise ModelError(
+                f"There is no model provider called {name!r}; use one of: {known}, "
+                "or define it under [providers] in the config file."
+            )
         settings = ProviderSettings(name=name, kind=name)
     if base_url:
-        settings = ProviderSettings(settings.name, settings.kind, base_url, settings.mode,
-                                    settings.sampling, settings.timeout)
+        settings = ProviderSettings(
+            settings.name,
+            settings.kind,
+            base_url,
+            settings.mode,
+            settings.sampling,
+            settings.timeout,
+        )
     return settings
 
 
-def open_provider(settings: ProviderSettings, *, secrets: SecretStore | None = None,
-                  project_root: Path | None = None, record: bool = False) -> ResolvedProvider:
+def open_provider(
+    settings: ProviderSettings,
+    *,
+    secrets: SecretStore | None = None,
+    project_root: Path | None = None,
+    record: bool = False,
+) -> ResolvedProvider:
     """Build the provider `settings` describe, with its key from the keyring or environment."""
     warnings: list[str] = []
     provider: ModelProvider
@@ -93,20 +107,29 @@ def open_provider(settings: ProviderSettings, *, secrets: SecretStore | None = N
         kind = HTTP_KINDS[settings.kind]
         api_key = None
         try:
-            api_key = (secrets or SecretStore()).get(provider_account(settings.name),
-                                                     env_override=API_KEY_ENV)
+            api_key = (secrets or SecretStore()).get(
+                provider_account(settings.name), env_override=API_KEY_ENV
+            )
         except NoKeyring:
             pass  # nothing can be stored without a keyring: only the variable could hold a key
         except CredentialsError as error:
             warnings.append(f"No API key for {settings.name}: {error}")
-        http = HttpSettings(base_url=settings.base_url or kind.DEFAULT_BASE_URL,
-                            api_key=api_key, timeout=settings.timeout,
-                            sampling=settings.sampling)
-        provider = (OpenAIProvider(settings.name, http, mode=settings.mode)  # type: ignore[arg-type]
-                    if settings.kind == "openai" else AlephAlphaProvider(settings.name, http))
+        http = HttpSettings(
+            base_url=settings.base_url or kind.DEFAULT_BASE_URL,
+            api_key=api_key,
+            timeout=settings.timeout,
+            sampling=settings.sampling,
+        )
+        provider = (
+            OpenAIProvider(settings.name, http, mode=settings.mode)  # type: ignore[arg-type]
+            if settings.kind == "openai"
+            else AlephAlphaProvider(settings.name, http)
+        )
     else:
-        raise ModelError(f"The provider {settings.name!r} has an unknown kind {settings.kind!r}; "
-                         f"use one of: {', '.join(KINDS)}.")
+        raise ModelError(
+            f"The provider {settings.name!r} has an unknown kind {settings.kind!r}; "
+            f"use one of: {', '.join(KINDS)}."
+        )
     if record:
         if settings.kind == "replay":
             raise ModelError("--record needs a real provider to record from, not replay.")
@@ -116,6 +139,7 @@ def open_provider(settings: ProviderSettings, *, secrets: SecretStore | None = N
 
 def parse_provider(name: str, table: Any, where: str) -> ProviderSettings:
     """A `[providers.NAME]` table, checked; `where` is the file (and line) for errors."""
+
     def fail(problem: str) -> ModelError:
         return ModelError(f"{where}: [providers.{name}] {problem}.")
 
@@ -142,6 +166,7 @@ def parse_provider(name: str, table: Any, where: str) -> ProviderSettings:
         raise fail("`stop` must be a list of strings")
     if not isinstance(timeout, int | float) or timeout <= 0:
         raise fail("`timeout` must be a positive number of seconds")
-    sampling = Sampling(max_tokens, None if temperature is None else float(temperature),
-                        tuple(stop))
+    sampling = Sampling(
+        max_tokens, None if temperature is None else float(temperature), tuple(stop)
+    )
     return ProviderSettings(name, kind, base_url, mode, sampling, float(timeout))

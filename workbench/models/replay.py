@@ -24,8 +24,10 @@ def _load(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
         entries = json.loads(path.read_text(encoding="utf-8"))["replies"]
         return {(e["model"], e["prompt"]): e for e in entries}
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ModelError(f"The replay file {path} cannot be read ({error}); fix it, or record "
-                         "it again with --record.") from None
+        raise ModelError(
+            f"The replay file {path} cannot be read ({error}); fix it, or record "
+            "it again with --record."
+        ) from None
 
 
 class ReplayProvider:
@@ -46,12 +48,17 @@ class ReplayProvider:
         if entry is None:
             shown = " ".join(prompt.split())
             shown = shown if len(shown) <= 60 else shown[:59] + "…"
-            raise ModelError(f"No recorded reply for model {model!r} and the prompt "
-                             f"{shown!r} in {self.path.name}; record it by running once "
-                             "with a real provider and --record.")
-        return Completion(text=entry["reply"], model=entry.get("served", model),
-                          prompt_tokens=entry.get("prompt_tokens"),
-                          completion_tokens=entry.get("completion_tokens"))
+            raise ModelError(
+                f"No recorded reply for model {model!r} and the prompt "
+                f"{shown!r} in {self.path.name}; record it by running once "
+                "with a real provider and --record."
+            )
+        return Completion(
+            text=entry["reply"],
+            model=entry.get("served", model),
+            prompt_tokens=entry.get("prompt_tokens"),
+            completion_tokens=entry.get("completion_tokens"),
+        )
 
     def list_models(self) -> list[str]:
         return sorted({model for model, _ in (self._replies or _load(self.path))})
@@ -74,13 +81,19 @@ class RecordingProvider:
         with self._lock:
             replies = _load(self.path)
             replies[(model, prompt)] = {
-                "model": model, "prompt": prompt, "reply": completion.text,
-                "served": completion.model, "prompt_tokens": completion.prompt_tokens,
+                "model": model,
+                "prompt": prompt,
+                "reply": completion.text,
+                "served": completion.model,
+                "prompt_tokens": completion.prompt_tokens,
                 "completion_tokens": completion.completion_tokens,
             }
             temporary = self.path.with_name(self.path.name + ".tmp")
-            temporary.write_text(json.dumps({"replies": list(replies.values())}, indent=2,
-                                            ensure_ascii=False) + "\n", encoding="utf-8")
+            temporary.write_text(
+                json.dumps({"replies": list(replies.values())}, indent=2, ensure_ascii=False)
+                + "\n",
+                encoding="utf-8",
+            )
             temporary.replace(self.path)
         return completion
 

@@ -1,5 +1,5 @@
-"""The Textual app: one factory builds it from explicit parts (config, project, provider,
-runtime), and the CLI and the tests both call it."""
+"""The Textual app: one factory builds it from explicit parts (config, runtime, secret
+store), and the CLI and the tests both call it."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from workbench.config import UserConfig, load_config, save_setting
+from workbench.credentials import SecretStore
 from workbench.errors import ProjectError, WorkbenchError
-from workbench.models import ModelProvider, make_provider
+from workbench.models.catalog import ProviderCatalog
 from workbench.project import load_project
 from workbench.resources import styles_dir
 from workbench.runtime import SkillRuntime
@@ -38,12 +39,12 @@ class WorkbenchApp(App[None]):
     ]
 
     def __init__(
-        self, folder: Path, config: UserConfig, provider: ModelProvider, runtime: SkillRuntime
+        self, folder: Path, config: UserConfig, runtime: SkillRuntime, secrets: SecretStore
     ) -> None:
         super().__init__()
         self.folder = folder
         self.config = config
-        self.provider = provider
+        self.secrets = secrets
         self.runtime = runtime
 
     def on_mount(self) -> None:
@@ -80,7 +81,8 @@ class WorkbenchApp(App[None]):
                 self.exit(return_code=1, message=str(create_error))
                 return
             self.notify(f"Created the skill {name} from the template.", timeout=4)
-        await self.push_screen(MainScreen(project, self.provider, self.runtime, self.config))
+        catalog = ProviderCatalog(self.config.providers, self.secrets, project.root)
+        await self.push_screen(MainScreen(project, catalog, self.runtime, self.config))
 
     @property
     def main_screen(self) -> MainScreen | None:
@@ -154,12 +156,12 @@ def make_app(
     folder: Path | str = ".",
     *,
     config: UserConfig | None = None,
-    provider: ModelProvider | None = None,
     runtime: SkillRuntime | None = None,
+    secrets: SecretStore | None = None,
 ) -> WorkbenchApp:
     return WorkbenchApp(
         folder=Path(folder).resolve(),
         config=config or load_config(),
-        provider=provider or make_provider(),
         runtime=runtime or SkillRuntime(),
+        secrets=secrets or SecretStore(),
     )

@@ -7,9 +7,11 @@ knows nothing of widgets.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import subprocess
+from functools import partial
 from pathlib import Path
 
 from textual import on, work
@@ -18,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TextArea
+from textual.widgets import Footer, Header, Select, TextArea
 from textual.worker import Worker, WorkerState
 
 from workbench.builder import BuildFailed, BuildLog, BuildStarted, BuildSucceeded, build
@@ -26,6 +28,7 @@ from workbench.cancel import CancelToken
 from workbench.config import UserConfig
 from workbench.errors import WorkbenchError
 from workbench.models.base import ModelProvider
+from workbench.models.catalog import ProviderCatalog
 from workbench.pipeline import (
     CsiCallMade,
     PipelineEvent,
@@ -73,6 +76,22 @@ class MainScreen(Screen[None]):
         ),
         Binding("ctrl+o", "focus_files", "Files", id="files", tooltip="Choose a file to edit"),
         Binding(
+            "ctrl+t",
+            "test_provider",
+            "Test provider",
+            id="test-provider",
+            show=False,
+            tooltip="Test the chosen provider's connection and list its models",
+        ),
+        Binding(
+            "f8",
+            "providers",
+            "Providers",
+            id="providers",
+            show=False,
+            tooltip="Add or edit model providers and their API keys",
+        ),
+        Binding(
             "ctrl+g",
             "external_editor",
             "$EDITOR",
@@ -102,13 +121,13 @@ class MainScreen(Screen[None]):
     def __init__(
         self,
         project: SkillProject,
-        provider: ModelProvider,
+        catalog: ProviderCatalog,
         runtime: SkillRuntime,
         config: UserConfig,
     ) -> None:
         super().__init__()
         self.project = project
-        self.provider = provider
+        self.catalog = catalog
         self.runtime = runtime
         self.config = config
         self._last_request: RunRequest | None = None
@@ -122,7 +141,8 @@ class MainScreen(Screen[None]):
                 yield RunPanel(
                     input_text=self.project.run.input or "",
                     model=self.project.run.model,
-                    models=self.provider.list_models(),
+                    providers=self.catalog.names(),
+                    provider=self.config.default_provider,
                     id="run-panel",
                 )
             with Vertical(id="work"):
@@ -270,6 +290,70 @@ class MainScreen(Screen[None]):
             self.run_panel.say("Cancelled.")
             self.notify("Cancelled.", timeout=2)
 
+    # Providers ---------------------------------------------------------------------------
+    async def _open_provider(self) -> ModelProvider | None:
+        name = self.run_panel.provider_name
+        try:
+            resolved = await asyncio.to_thread(self.catalog.open, name)
+        except WorkbenchError as error:
+            self.notify(str(error), title="Provider", severity="error", timeout=8)
+            return None
+        for warning in resolved.warnings:
+            self.notify(warning, title="Provider", severity="warning", timeout=8)
+        return resolved.provider
+
+    @on(Select.Changed, "#run-provider")
+    def _provider_chosen(self) -> None:
+        # Offer the new provider's models as completions; quietly, it may not be running.
+        self.run_worker(
+            partial(self._list_models, quiet=True),
+            group="models-quiet",
+            exclusive=True,
+            exit_on_error=False,
+            description="model list",
+        )
+
+    def action_test_provider(self) -> None:
+        self.run_worker(
+            partial(self._list_models, quiet=False),
+            group="models-test",
+            exclusive=True,
+            exit_on_error=False,
+            description="provider test",
+        )
+
+    async def _list_models(self, quiet: bool) -> None:
+        name = self.run_panel.provider_name
+        provider = await self._open_provider()
+        if provider is None:
+            return
+        try:
+            models = await asyncio.to_thread(provider.list_models)
+        except WorkbenchError as error:
+            if not quiet:
+                self.notify(str(error), title=f"Testing {name}", severity="error", timeout=8)
+            return
+        self.run_panel.set_models(models)
+        if not quiet:
+            shown = ", ".join(models[:8]) + (" …" if len(models) > 8 else "")
+            self.notify(
+                f"{name} answers and serves {len(models)} model"
+                f"{'' if len(models) == 1 else 's'}: {shown}",
+                title="Provider OK",
+                timeout=6,
+            )
+
+    def action_providers(self) -> None:
+        from workbench.tui.screens.providers import ProvidersScreen
+
+        def changed(config: UserConfig | None) -> None:
+            if config is not None:
+                self.config = config
+                self.catalog.update(config.providers)
+                self.run_panel.set_providers(self.catalog.names())
+
+        self.app.push_screen(ProvidersScreen(self.config, self.catalog), changed)
+
     @work(exclusive=True, group=TASK_GROUP, exit_on_error=False, description="build")
     async def _build_task(self) -> None:
         self.run_panel.activity = "Building"
@@ -284,7 +368,10 @@ class MainScreen(Screen[None]):
         self.run_panel.activity = "Running"
         token = CancelToken()
         try:
-            events = run_skill(self.project, request, self.provider, self.runtime, cancel=token)
+            provider = await self._open_provider()
+            if provider is None:
+                return
+            events = run_skill(self.project, request, provider, self.runtime, cancel=token)
             async for event in events:
                 if isinstance(event, BuildStarted):
                     self.run_panel.activity = "Building"

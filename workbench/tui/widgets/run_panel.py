@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label, Select, Static
 
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -18,12 +18,19 @@ class RunPanel(Vertical):
     activity: reactive[str] = reactive("")
 
     def __init__(
-        self, *, input_text: str, model: str | None, models: list[str], id: str | None = None
+        self,
+        *,
+        input_text: str,
+        model: str | None,
+        providers: list[str],
+        provider: str,
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self._input_text = input_text
         self._model = model or ""
-        self._models = models
+        self._providers = providers
+        self._provider = provider if provider in providers else providers[0]
         self._started = 0.0
         self._frame = 0
         self._settled = "Ready: f5 runs, f6 builds."
@@ -31,13 +38,16 @@ class RunPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("Input")
         yield Input(self._input_text, placeholder="the skill's input", id="run-input")
-        yield Label("Model override")
-        yield Input(
-            self._model,
-            placeholder="the skill's own",
-            suggester=SuggestFromList(self._models),
-            id="run-model",
+        yield Label("Provider")
+        yield Select(
+            [(name, name) for name in self._providers],
+            value=self._provider,
+            allow_blank=False,
+            id="run-provider",
+            compact=True,
         )
+        yield Label("Model override")
+        yield Input(self._model, placeholder="the skill's own", id="run-model")
         yield Static(self._settled, id="status", markup=False)
 
     def on_mount(self) -> None:
@@ -50,6 +60,20 @@ class RunPanel(Vertical):
     @input_text.setter
     def input_text(self, value: str) -> None:
         self.query_one("#run-input", Input).value = value
+
+    @property
+    def provider_name(self) -> str:
+        return str(self.query_one("#run-provider", Select).value)
+
+    def set_providers(self, names: list[str]) -> None:
+        select = self.query_one("#run-provider", Select)
+        current = self.provider_name
+        select.set_options([(name, name) for name in names])
+        select.value = current if current in names else names[0]
+
+    def set_models(self, models: list[str]) -> None:
+        """Offer these model names as completions in the model field."""
+        self.query_one("#run-model", Input).suggester = SuggestFromList(models)
 
     @property
     def model(self) -> str | None:

@@ -1,0 +1,97 @@
+"""Choosing, testing and configuring model providers in the app, against real model servers
+on loopback and a real Secret Service."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, Select, Static
+
+from tests.servers.model_api import ModelServerState, OpenAIApi, model_server, reply_for
+from tests.tui.conftest import SIZE, app_for, config_file, settle
+from workbench.config import load_config
+from workbench.credentials import SecretStore, provider_account
+from workbench.models.providers import ProviderSettings
+from workbench.tui.screens.providers import ProvidersScreen
+
+PROMPT = "Write a haiku about oak trees\n\n### Response:"
+KEY = "sk-tui-test-4417a"
+
+
+def output_text(app) -> str:
+    return str(app.screen.query_one("#output", Static).content)
+
+
+async def test_choose_provider_and_model_then_run_fills_the_trace(haiku_copy: Path, runtime):
+    with model_server(OpenAIApi()) as server:
+        local = ProviderSettings("local", "openai", server.base_url)
+        app = app_for(haiku_copy, runtime, providers={"local": local})
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            screen.query_one("#run-provider", Select).value = "local"
+            await pilot.press("ctrl+t")  # test connection: lists the server's models
+            await settle(pilot)
+            assert any("serves 3 models" in n.message for n in app._notifications)
+            screen.run_panel.model = "gpt-4o-mini"
+            await pilot.press("f5")
+            await settle(pilot)
+            assert output_text(app) == reply_for("gpt-4o-mini", PROMPT)
+            trace = screen.query_one("#trace", DataTable)
+            row = trace.get_row_at(0)
+            assert row[2:4] == ["luminous-extended-control", "gpt-4o-mini-0125"]
+
+
+async def test_escape_during_a_slow_model_call(haiku_copy: Path, runtime) -> None:
+    with model_server(OpenAIApi(), ModelServerState(slow_seconds=5)) as server:
+        slow = ProviderSettings("slow", "openai", server.base_url, timeout=30)
+        app = app_for(haiku_copy, runtime, providers={"slow": slow}, default_provider="slow")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("f5")
+            for _ in range(600):
+                await asyncio.sleep(0.05)
+                if server.state.requests:
+                    break
+            assert server.state.requests, "the skill asked the model"
+            pressed = time.monotonic()
+            await pilot.press("escape")
+            while runtime._run_lock.locked() and time.monotonic() - pressed < 3:
+                await asyncio.sleep(0.02)
+            assert time.monotonic() - pressed < 0.5
+            assert app.screen.run_panel.status_text == "Cancelled."
+
+
+async def test_add_a_provider_with_its_key_in_the_keyring(
+    secret_service, haiku_copy: Path, runtime
+) -> None:
+    with model_server(OpenAIApi(), ModelServerState(api_key=KEY)) as server:
+        app = app_for(haiku_copy, runtime)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("f8")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, ProvidersScreen)
+            screen.query_one("#name", Input).value = "mine"
+            screen.query_one("#base-url", Input).value = server.base_url
+            screen.query_one("#api-key", Input).value = KEY
+            await pilot.click("#test")
+            await settle(pilot)
+            assert "It answers: 3 models" in str(screen.query_one("#provider-result").content)
+            await pilot.click("#save")
+            await settle(pilot)
+            await pilot.press("escape")
+            await pilot.pause()
+            main = app.screen
+            main.query_one("#run-provider", Select).value = "mine"
+            await pilot.press("f5")
+            await settle(pilot)
+            assert output_text(app) == reply_for("luminous-extended-control", PROMPT)
+    assert SecretStore().get(provider_account("mine")) == KEY
+    assert load_config(config_file()).providers["mine"].base_url == server.base_url
+    assert KEY not in config_file().read_text()
+    SecretStore().delete(provider_account("mine"))
+    config_file().unlink()
