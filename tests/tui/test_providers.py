@@ -95,3 +95,18 @@ async def test_add_a_provider_with_its_key_in_the_keyring(
     assert KEY not in config_file().read_text()
     SecretStore().delete(provider_account("mine"))
     config_file().unlink()
+
+
+async def test_the_trace_exports_as_json_lines(haiku_copy: Path, runtime) -> None:
+    import json
+
+    app = app_for(haiku_copy, runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("f9")
+        await pilot.pause()
+    (line,) = (haiku_copy / "traces/run-1.jsonl").read_text().splitlines()
+    call = json.loads(line)
+    assert call["arguments"]["prompt"] == PROMPT and call["provider"] == "echo"

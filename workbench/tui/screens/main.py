@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from workbench.builder import BuildFailed, BuildLog, BuildStarted, BuildSucceeded, build
 from workbench.cancel import CancelToken
 from workbench.config import UserConfig
+from workbench.csi import write_trace
 from workbench.errors import WorkbenchError
 from workbench.models.base import ModelProvider
 from workbench.models.catalog import ProviderCatalog
@@ -75,6 +76,14 @@ class MainScreen(Screen[None]):
             tooltip="Watch mode: rebuild and re-run with the last input on every save",
         ),
         Binding("ctrl+o", "focus_files", "Files", id="files", tooltip="Choose a file to edit"),
+        Binding(
+            "f9",
+            "export_trace",
+            "Export trace",
+            id="export-trace",
+            show=False,
+            tooltip="Write the CSI trace on screen to the project as JSON lines",
+        ),
         Binding(
             "ctrl+t",
             "test_provider",
@@ -342,6 +351,26 @@ class MainScreen(Screen[None]):
                 title="Provider OK",
                 timeout=6,
             )
+
+    def action_export_trace(self) -> None:
+        calls = self.output.calls
+        if not calls:
+            self.notify("There is no CSI trace yet: run the skill first.", timeout=3)
+            return
+        folder = self.project.root / "traces"
+        number = len(self.output.history)
+        path = folder / f"run-{number}.jsonl"
+        try:
+            folder.mkdir(exist_ok=True)
+            write_trace(calls, path)
+        except OSError as error:
+            self.notify(f"Could not write the trace ({error}).", severity="error")
+            return
+        self.notify(
+            f"Wrote {len(calls)} CSI call{'' if len(calls) == 1 else 's'} to "
+            f"{path.relative_to(self.project.root)}.",
+            timeout=4,
+        )
 
     def action_providers(self) -> None:
         from workbench.tui.screens.providers import ProvidersScreen

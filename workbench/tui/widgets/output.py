@@ -36,6 +36,13 @@ def _short(text: str, width: int = 40) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
+def _tokens(call: CsiCall) -> str:
+    """prompt→completion tokens, when the server reported them."""
+    if call.prompt_tokens is None and call.completion_tokens is None:
+        return ""
+    return f"{call.prompt_tokens or 0}→{call.completion_tokens or 0}"
+
+
 class OutputTabs(Vertical):
     class DiagnosticChosen(Message):
         def __init__(self, diagnostic: Diagnostic) -> None:
@@ -70,7 +77,7 @@ class OutputTabs(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#trace", DataTable).add_columns(
-            "#", "function", "model asked", "served", "ms", "prompt", "reply"
+            "#", "function", "model asked", "served", "ms", "tokens", "prompt", "reply"
         )
         self.query_one("#history", DataTable).add_columns(
             "#", "input", "model", "status", "run ms", "output"
@@ -129,9 +136,15 @@ class OutputTabs(Vertical):
             call.model_requested,
             served,
             f"{call.duration * 1000:.0f}",
+            _tokens(call),
             _short(call.arguments.get("prompt", "")),
             _short(reply),
         )
+
+    @property
+    def calls(self) -> list[CsiCall]:
+        """The CSI calls of the run on screen."""
+        return list(self._calls)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "trace" and 0 <= event.cursor_row < len(self._calls):
