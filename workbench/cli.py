@@ -21,7 +21,18 @@ from workbench.errors import WorkbenchError
 if TYPE_CHECKING:
     from workbench.models.base import ModelProvider
 
-SUBCOMMANDS = ("new", "bindings", "build", "run", "models", "key")
+SUBCOMMANDS = (
+    "new",
+    "bindings",
+    "build",
+    "run",
+    "models",
+    "key",
+    "publish",
+    "tags",
+    "login",
+    "logout",
+)
 DEBUG_ENV = "WORKBENCH_DEBUG"
 
 
@@ -91,7 +102,37 @@ def _parser() -> argparse.ArgumentParser:
     key.add_argument(
         "--stdin", action="store_true", help="read the key from standard input instead of asking"
     )
+
+    publish = commands.add_parser("publish", help="push the component to an OCI registry")
+    publish.add_argument("path", nargs="?", type=Path, default=Path("."))
+    _target_options(publish)
+    publish.add_argument("--tag", "-t", help="the tag (default: [publish] tag, else latest)")
+
+    tags = commands.add_parser("tags", help="list (or delete) the skill's tags in the registry")
+    tags.add_argument("path", nargs="?", type=Path, default=Path("."))
+    _target_options(tags)
+    tags.add_argument("--delete", metavar="TAG", help="delete this tag, where allowed")
+
+    login = commands.add_parser("login", help="check and save registry credentials (keyring)")
+    login.add_argument("registry", help="HOST[:PORT]")
+    login.add_argument("--username", "-u")
+    login.add_argument(
+        "--password-stdin", action="store_true", help="read the token from standard input"
+    )
+    login.add_argument("--insecure", action="store_true", help="plain HTTP")
+    login.add_argument("--ca-file", type=Path, help="trust this CA for the registry's TLS")
+
+    logout = commands.add_parser("logout", help="forget a registry's credentials")
+    logout.add_argument("registry", help="HOST[:PORT]")
     return parser
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--registry", "-R", help="HOST[:PORT] (or SKILL_REGISTRY)")
+    parser.add_argument("--repository", "-r", help="e.g. engineering/skills (or SKILL_REPOSITORY)")
+    parser.add_argument("--name", "-n", help="the skill's name (default: its module)")
+    parser.add_argument("--insecure", action="store_true", help="the registry speaks plain HTTP")
+    parser.add_argument("--ca-file", type=Path, help="trust this CA for the registry's TLS")
 
 
 def _provider_options(parser: argparse.ArgumentParser) -> None:
@@ -165,6 +206,10 @@ def _dispatch(argv: list[str]) -> int:
         return _models(args)
     if args.command == "key":
         return _key(args)
+    if args.command in ("publish", "tags", "login", "logout"):
+        from workbench import cli_publish
+
+        return getattr(cli_publish, args.command)(args)
     return asyncio.run(_run(args))
 
 

@@ -17,10 +17,17 @@ the project does.
     model = "luminous-base"     # overrides the model the skill asks for
     timeout = 30                # seconds
     memory-limit = "1GiB"
+
+    [publish]                   # where `workbench publish` pushes (credentials: the keyring)
+    registry = "registry.example.com"
+    repository = "engineering/skills"
+    name = "haiku"              # default: the module's name
+    tag = "latest"
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +82,18 @@ class RunDefaults:
 
 
 @dataclass(frozen=True)
+class PublishSettings:
+    """`[publish]` in workbench.toml: where this skill goes (never credentials)."""
+
+    registry: str | None = None
+    repository: str | None = None
+    name: str | None = None
+    tag: str | None = None
+    insecure: bool = False
+    ca_file: Path | None = None
+
+
+@dataclass(frozen=True)
 class SkillProject:
     root: Path
     module: str
@@ -85,6 +104,7 @@ class SkillProject:
     extra_python_paths: tuple[Path, ...] = ()
     run: RunDefaults = field(default_factory=RunDefaults)
     world_module: str = WORLD_MODULE
+    publish: PublishSettings = field(default_factory=PublishSettings)
 
     @property
     def module_path(self) -> Path:
@@ -179,6 +199,22 @@ def load_project(path: Path | str = ".") -> SkillProject:
         output=output,
         extra_python_paths=extra,
         run=_run_defaults(run, path),
+        publish=_publish_settings(_table(config, "publish", path), path),
+    )
+
+
+def _publish_settings(table: dict[str, Any], root: Path) -> PublishSettings:
+    insecure = table.get("insecure", False)
+    if not isinstance(insecure, bool):
+        raise ProjectError(f"{_key_line(root, 'insecure')}: `insecure` must be true or false.")
+    ca_file = _str(table, "ca-file", root)
+    return PublishSettings(
+        registry=_str(table, "registry", root),
+        repository=_str(table, "repository", root),
+        name=_str(table, "name", root),
+        tag=_str(table, "tag", root),
+        insecure=insecure,
+        ca_file=root / ca_file if ca_file else None,
     )
 
 
@@ -263,3 +299,30 @@ def _detect_wit(root: Path) -> Path:
         )
     names = ", ".join(c.name for c in candidates)
     raise ProjectError(f"Several .wit files in {root} ({names}); set `wit` in workbench.toml.")
+
+
+def save_publish_settings(project: SkillProject, settings: PublishSettings) -> None:
+    """Write `[publish]` into workbench.toml, keeping the rest of the file as it was."""
+    import tomlkit
+
+    path = project.config_path
+    document = (
+        tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else (tomlkit.document())
+    )
+    table = tomlkit.table()
+    for key, value in (
+        ("registry", settings.registry),
+        ("repository", settings.repository),
+        ("name", settings.name),
+        ("tag", settings.tag),
+    ):
+        if value:
+            table[key] = value
+    if settings.insecure:
+        table["insecure"] = True
+    if settings.ca_file:
+        table["ca-file"] = os.path.relpath(settings.ca_file, project.root)
+    document["publish"] = table
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(tomlkit.dumps(document), encoding="utf-8")
+    temporary.replace(path)

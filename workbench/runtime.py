@@ -160,6 +160,24 @@ class SkillRuntime:
             self._loaded[key] = loaded
             return loaded
 
+    def component_interface(self, path: Path) -> tuple[list[str], list[str]]:
+        """The component's import and export names, in wasmtime's order (for publishing).
+        Uses the compile cache; does not require a world this runtime can run."""
+        with self._load_lock:
+            for (loaded_path, _, _), loaded in self._loaded.items():
+                if loaded_path == path.resolve():
+                    return list(loaded.imports), list(loaded.exports)
+        try:
+            component = Component.from_file(self.engine, str(path))
+        except WasmtimeError as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else "unknown"
+            raise ComponentError(
+                f"{path} is not a valid WebAssembly component ({first}); "
+                "rebuild it with `workbench build --force`."
+            ) from None
+        imports = list(component.type.imports(self.engine))
+        return imports, list(component.type.exports(self.engine))
+
     def _choose_world(
         self, path: Path, imports: Any, exports: Any, expected_world: str | None
     ) -> World:

@@ -233,7 +233,10 @@ async def test_chosen_theme_is_remembered(haiku_copy: Path, runtime) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.theme = "nord"
-        await pilot.pause()
+        for _ in range(100):  # the theme signal reaches its subscriber on a later turn
+            await pilot.pause(0.02)
+            if config_file().exists():
+                break
     assert load_config(config_file()).theme == "nord"
     config_file().unlink()
 

@@ -36,6 +36,11 @@ def _short(text: str, width: int = 40) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
+def _milliseconds(seconds: float) -> str:
+    # Below 10 ms the figure is thread scheduling noise, not the model's time.
+    return "<10" if seconds < 0.01 else f"{seconds * 1000:.0f}"
+
+
 def _tokens(call: CsiCall) -> str:
     """prompt→completion tokens, when the server reported them."""
     if call.prompt_tokens is None and call.completion_tokens is None:
@@ -135,7 +140,7 @@ class OutputTabs(Vertical):
             call.function,
             call.model_requested,
             served,
-            f"{call.duration * 1000:.0f}",
+            _milliseconds(call.duration),
             _tokens(call),
             _short(call.arguments.get("prompt", "")),
             _short(reply),

@@ -1,0 +1,254 @@
+"""Publishing to a real registry (Debian's docker-registry) on loopback, read back with
+skopeo exactly as a kernel's OCI client would see it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import copy_project
+from tests.servers.oci_registry import PASSWORD, USER, RunningRegistry, oci_registry
+from workbench.errors import WorkbenchError
+from workbench.publish import publish, registry_credentials
+from workbench.registry import RegistryCredentials, RegistryError, RegistryTarget, SkillRegistry
+from workbench.runtime import SkillRuntime
+
+GOOD = RegistryCredentials(USER, PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def http_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+    with oci_registry(tmp_path_factory.mktemp("registry-http")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def tls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+    with oci_registry(tmp_path_factory.mktemp("registry-tls"), tls=True) as running:
+        yield running
+
+
+@pytest.fixture
+def project(haiku_project, tmp_path: Path) -> Path:
+    return copy_project(haiku_project.root, tmp_path / "haiku")
+
+
+def workbench(
+    *args: str | Path, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workbench.cli", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def skopeo(registry: RunningRegistry, reference: str, *options: str) -> bytes:
+    tls = (
+        ["--cert-dir", str(registry.ca_file.parent / "trust")]
+        if registry.tls
+        else ["--tls-verify=false"]
+    )
+    return subprocess.run(
+        [
+            "skopeo",
+            "inspect",
+            *options,
+            *tls,
+            "--creds",
+            f"{USER}:{PASSWORD}",
+            f"docker://{reference}",
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
+
+
+def interface(component: Path, runtime: SkillRuntime) -> tuple[list[str], list[str]]:
+    return runtime.component_interface(component)
+
+
+ENV = {"SKILL_REGISTRY_USER": USER, "SKILL_REGISTRY_TOKEN": PASSWORD}
+
+
+def test_published_artifact_is_exactly_what_kernels_pull(http_registry, project, runtime):
+    published = workbench(
+        "publish",
+        project,
+        "--registry",
+        http_registry.host,
+        "--repository",
+        "engineering/skills",
+        "--insecure",
+        env=ENV,
+    )
+    assert published.returncode == 0, published.stderr
+    reference = f"{http_registry.host}/engineering/skills/haiku:latest"
+    assert f"Published {reference}" in published.stdout
+    assert "may serve its cached copy" in published.stdout
+    assert "A current Pharia Kernel will likely refuse this skill" in published.stderr
+
+    manifest_bytes = skopeo(http_registry, reference, "--raw")
+    config_bytes = skopeo(http_registry, reference, "--config", "--raw")
+    component = (project / "build/haiku.wasm").read_bytes()
+    manifest = json.loads(manifest_bytes)
+    assert list(manifest) == ["config", "layers", "mediaType", "schemaVersion"]
+    assert manifest["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+    assert manifest["schemaVersion"] == 2
+    assert manifest["config"]["mediaType"] == "application/vnd.wasm.config.v0+json"
+    assert manifest["config"]["size"] == len(config_bytes)
+    (layer,) = manifest["layers"]
+    assert layer["mediaType"] == "application/wasm" and layer["size"] == len(component)
+    assert manifest_bytes.strip() == json.dumps(manifest, separators=(",", ":")).encode()
+
+    config = json.loads(config_bytes)
+    assert list(config) == ["created", "author", "architecture", "os", "layerDigests", "component"]
+    assert (config["author"], config["architecture"], config["os"]) == (None, "wasm", "wasip2")
+    assert config["layerDigests"] == [layer["digest"]]
+    imports, exports = interface(project / "build/haiku.wasm", runtime)
+    assert config["component"] == {"exports": exports, "imports": imports, "target": None}
+    assert "pharia:skill/csi" in imports and exports == ["exports", "run"]
+    assert config["created"].endswith("Z") and len(config["created"]) == 30
+
+    digest = published.stdout.split("digest ")[1].split()[0]
+    assert digest == "sha256:" + __import__("hashlib").sha256(manifest_bytes.strip()).hexdigest()
+
+    # The target is remembered; publishing the same component again changes nothing.
+    assert 'registry = "' + http_registry.host in (project / "workbench.toml").read_text()
+    again = workbench("publish", project, env=ENV)
+    assert again.returncode == 0, again.stderr
+    assert "nothing changed" in again.stdout and digest in again.stdout
+    assert skopeo(http_registry, reference, "--raw") == manifest_bytes
+    assert "already has the component blob" in again.stderr or "nothing changed" in again.stdout
+
+
+def test_tags_are_listed_and_deleted(http_registry, project, runtime) -> None:
+    target = RegistryTarget(http_registry.host, "tags", "haiku", "v1", insecure=True)
+    imports, exports = interface(project / "build/haiku.wasm", runtime)
+    events: list[object] = []
+    publish(project / "build/haiku.wasm", imports, exports, target, GOOD, on_event=events.append)
+    publish(
+        project / "build/haiku.wasm",
+        imports,
+        exports,
+        RegistryTarget(http_registry.host, "tags", "haiku", "v2", insecure=True),
+        GOOD,
+    )
+    assert any(type(e).__name__ == "UploadProgress" for e in events)
+    listed = workbench(
+        "tags", project, "-R", http_registry.host, "-r", "tags", "--insecure", env=ENV
+    )
+    assert listed.stdout.split() == ["v1", "v2"]
+    deleted = workbench(
+        "tags",
+        project,
+        "-R",
+        http_registry.host,
+        "-r",
+        "tags",
+        "--insecure",
+        "--delete",
+        "v1",
+        env=ENV,
+    )
+    assert deleted.returncode == 0, deleted.stderr
+    assert SkillRegistry(target, GOOD).tags() == ["v2"]
+
+
+def test_tls_registry_with_its_ca_and_without(tls_registry, project, runtime) -> None:
+    imports, exports = interface(project / "build/haiku.wasm", runtime)
+    trusted = RegistryTarget(tls_registry.host, "secure", "haiku", ca_file=tls_registry.ca_file)
+    result = publish(project / "build/haiku.wasm", imports, exports, trusted, GOOD)
+    assert json.loads(skopeo(tls_registry, trusted.reference, "--raw"))["layers"]
+    assert result.digest.startswith("sha256:")
+
+    untrusted = RegistryTarget(tls_registry.host, "secure", "haiku")
+    with pytest.raises(
+        RegistryError, match=r"TLS certificate of the registry .* is not trusted; pass --ca-file"
+    ):
+        publish(project / "build/haiku.wasm", imports, exports, untrusted, GOOD)
+
+
+@pytest.mark.parametrize("credentials", [RegistryCredentials(USER, "wrong"), None])
+def test_wrong_or_missing_credentials(http_registry, project, runtime, credentials) -> None:
+    imports, exports = interface(project / "build/haiku.wasm", runtime)
+    target = RegistryTarget(http_registry.host, "denied", "haiku", insecure=True)
+    with pytest.raises(RegistryError) as caught:
+        publish(project / "build/haiku.wasm", imports, exports, target, credentials)
+    assert f"The registry {http_registry.host} refused the credentials" in str(caught.value)
+    assert "workbench login" in str(caught.value)
+
+
+def test_a_stopped_registry_is_one_sentence(project, runtime, tmp_path: Path) -> None:
+    with oci_registry(tmp_path / "registry") as running:
+        host = running.host
+    published = workbench("publish", project, "-R", host, "-r", "x", "--insecure", env=ENV)
+    assert published.returncode == 1
+    assert published.stderr.strip().splitlines()[-1] == (
+        f"error: Cannot reach the registry {host} (connection refused); check that it is "
+        "running and that the address is right."
+    )
+
+
+def test_publish_needs_a_target_and_a_build(tmp_path: Path, project) -> None:
+    missing = workbench("publish", project)
+    assert missing.returncode == 1 and "No registry to publish to" in missing.stderr
+    (project / "build/haiku.wasm").unlink()
+    unbuilt = workbench("publish", project, "-R", "127.0.0.1:1", "-r", "x")
+    assert unbuilt.returncode == 1 and "build it first" in unbuilt.stderr
+
+
+def test_login_checks_then_saves_in_the_keyring_and_publish_uses_it(
+    secret_service, http_registry, project, isolated_home: Path, tmp_path: Path
+) -> None:
+    refused = workbench(
+        "login", http_registry.host, "-u", USER, "--password-stdin", "--insecure", stdin="wrong\n"
+    )
+    assert refused.returncode == 1 and "refused the credentials" in refused.stderr
+    assert registry_credentials(http_registry.host) is None
+
+    logged_in = workbench(
+        "login",
+        http_registry.host,
+        "-u",
+        USER,
+        "--password-stdin",
+        "--insecure",
+        stdin=PASSWORD + "\n",
+    )
+    assert logged_in.returncode == 0, logged_in.stderr
+    assert registry_credentials(http_registry.host) == GOOD
+
+    published = workbench(
+        "publish", project, "-R", http_registry.host, "-r", "keyring", "--insecure"
+    )
+    assert published.returncode == 0, published.stderr
+    outputs = "".join(p.stdout + p.stderr for p in (refused, logged_in, published))
+    assert PASSWORD not in outputs
+    for root in (isolated_home, project, http_registry.log.parent):
+        for file in root.rglob("*"):
+            if file.is_file() and file.name != "htpasswd":
+                assert PASSWORD.encode() not in file.read_bytes(), file
+
+    assert workbench("logout", http_registry.host).returncode == 0
+    assert registry_credentials(http_registry.host) is None
+
+
+def test_kernel_compatibility_check_accepts_versioned_worlds() -> None:
+    from workbench.artifact import kernel_compatibility
+
+    assert kernel_compatibility(["pharia:skill/skill-handler@0.3.11"]) is None
+    assert kernel_compatibility(["pharia:skill/message-stream@0.5.0"]) is None
+    assert "versioned pharia:skill world" in (kernel_compatibility(["exports", "run"]) or "")
+    assert kernel_compatibility(["pharia:skill/skill-handler@0.6.0"]) is not None
+    with pytest.raises(WorkbenchError):
+        raise WorkbenchError("sanity")

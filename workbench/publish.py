@@ -1,0 +1,187 @@
+"""Publishing a built component: check kernel compatibility, push the artifact, read the
+manifest back. Progress is reported as typed events for both front-ends.
+
+Re-publishing the same component to the same tag reuses the earlier `created`, so the
+manifest (and its digest) is byte-for-byte the same and a kernel has no reason to reload.
+Publishing never builds: builds are not byte-reproducible.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench.artifact import MANIFEST_MEDIA_TYPE, build_artifact, kernel_compatibility
+from workbench.cancel import CancelToken
+from workbench.credentials import SecretStore, registry_account
+from workbench.errors import WorkbenchError
+from workbench.registry import (
+    DEFAULT_TAG,
+    RegistryCredentials,
+    RegistryError,
+    RegistryTarget,
+    SkillRegistry,
+)
+
+REGISTRY_ENV = "SKILL_REGISTRY"
+REPOSITORY_ENV = "SKILL_REPOSITORY"
+USER_ENV = "SKILL_REGISTRY_USER"
+TOKEN_ENV = "SKILL_REGISTRY_TOKEN"
+
+
+@dataclass(frozen=True)
+class CompatibilityWarning:
+    message: str
+
+
+@dataclass(frozen=True)
+class BlobSkipped:
+    what: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class UploadProgress:
+    what: str
+    sent: int
+    total: int
+    #: Bytes per second so far.
+    speed: float
+
+
+@dataclass(frozen=True)
+class Published:
+    reference: str
+    digest: str
+    #: True when the registry already had exactly this artifact under this tag.
+    unchanged: bool
+
+
+PublishEvent = CompatibilityWarning | BlobSkipped | UploadProgress | Published
+
+
+def registry_credentials(
+    registry: str, secrets: SecretStore | None = None
+) -> RegistryCredentials | None:
+    """SKILL_REGISTRY_USER/SKILL_REGISTRY_TOKEN if set (as pharia-skill reads them), else what
+    `workbench login` saved in the keyring, else None."""
+    if os.environ.get(TOKEN_ENV):
+        return RegistryCredentials(os.environ.get(USER_ENV) or "user", os.environ[TOKEN_ENV])
+    stored = (secrets or SecretStore()).get(registry_account(registry), env_override=TOKEN_ENV)
+    if not stored:
+        return None
+    saved = json.loads(stored)
+    return RegistryCredentials(saved["username"], saved["token"])
+
+
+def login(
+    target: RegistryTarget, credentials: RegistryCredentials, secrets: SecretStore | None = None
+) -> None:
+    """Check the credentials against the registry, then save them in the keyring."""
+    SkillRegistry(target, credentials).check_access()
+    (secrets or SecretStore()).set(
+        registry_account(target.registry),
+        json.dumps({"username": credentials.username, "token": credentials.token}),
+        env_override=TOKEN_ENV,
+    )
+
+
+def logout(registry: str, secrets: SecretStore | None = None) -> bool:
+    return (secrets or SecretStore()).delete(registry_account(registry))
+
+
+def publish(
+    component: Path,
+    imports: list[str],
+    exports: list[str],
+    target: RegistryTarget,
+    credentials: RegistryCredentials | None,
+    *,
+    on_event: Callable[[PublishEvent], None] = lambda event: None,
+    cancel: CancelToken | None = None,
+) -> Published:
+    reason = kernel_compatibility(exports)
+    if reason is not None:
+        on_event(
+            CompatibilityWarning(
+                f"A current Pharia Kernel will likely refuse this skill: {reason}."
+            )
+        )
+    try:
+        layer = component.read_bytes()
+    except OSError as error:
+        raise WorkbenchError(
+            f"Cannot read the component {component} ({error}); build the skill first."
+        ) from None
+    registry = SkillRegistry(target, credentials)
+
+    # Same layer as the tag has now? Keep its `created`, so the manifest stays identical.
+    created = None
+    current = registry.manifest(target.tag)
+    if current is not None:
+        try:
+            previous = json.loads(current[0])
+            if previous["layers"][0]["digest"] == build_artifact(layer, [], []).layer_digest:
+                created = json.loads(registry.blob(previous["config"]["digest"]))["created"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            created = None
+    artifact = build_artifact(layer, imports, exports, created)
+    if current is not None and current[0] == artifact.manifest:
+        result = Published(target.reference, artifact.manifest_digest, unchanged=True)
+        on_event(result)
+        return result
+
+    for what, blob, digest in (
+        ("config", artifact.config, artifact.config_digest),
+        ("component", artifact.layer, artifact.layer_digest),
+    ):
+        if registry.has_blob(digest):
+            on_event(BlobSkipped(what, digest))
+            continue
+        started = time.monotonic()
+
+        def progress(sent: int, total: int, what: str = what, started: float = started) -> None:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            on_event(UploadProgress(what, sent, total, sent / elapsed))
+
+        registry.upload(blob, digest, progress, cancel)
+    if cancel is not None and cancel.is_cancelled:
+        raise RegistryError("The publish was cancelled before tagging; the tag is unchanged.")
+    registry.put_manifest(artifact.manifest, target.tag, MANIFEST_MEDIA_TYPE)
+
+    # Read it back: what a kernel will pull must be what we meant to publish.
+    readback = registry.manifest(target.tag)
+    if readback is None or readback[0] != artifact.manifest:
+        raise RegistryError(
+            f"The registry {target.registry} does not return the manifest just "
+            f"pushed for {target.reference}; publish again."
+        )
+    result = Published(target.reference, artifact.manifest_digest, unchanged=False)
+    on_event(result)
+    return result
+
+
+def default_target(
+    registry: str | None,
+    repository: str | None,
+    name: str,
+    tag: str | None = None,
+    *,
+    insecure: bool = False,
+    ca_file: Path | None = None,
+) -> RegistryTarget:
+    """A target from what was given, filling gaps from SKILL_REGISTRY and SKILL_REPOSITORY."""
+    registry = registry or os.environ.get(REGISTRY_ENV)
+    repository = repository or os.environ.get(REPOSITORY_ENV)
+    if not registry or not repository:
+        missing = "registry" if not registry else "repository"
+        raise WorkbenchError(
+            f"No {missing} to publish to; pass --{missing}, set "
+            f"{REGISTRY_ENV if not registry else REPOSITORY_ENV}, or save one "
+            "under [publish] in workbench.toml."
+        )
+    return RegistryTarget(registry, repository, name, tag or DEFAULT_TAG, insecure, ca_file)
