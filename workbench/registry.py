@@ -83,6 +83,9 @@ class _ProgressReader:
     def __len__(self) -> int:
         return len(self._data)
 
+    def rewind(self) -> None:
+        self._offset = 0
+
     def read(self, size: int = -1) -> bytes:
         if self._cancel is not None and self._cancel.is_cancelled:
             raise PublishCancelled("The publish was cancelled; nothing was tagged.")
@@ -192,21 +195,29 @@ class SkillRegistry(oras.provider.Registry):
         json: Any = None,
         stream: bool = False,
     ) -> requests.Response:
+        headers = dict(headers or {})
+        token_auth = isinstance(self.auth, oras.auth.TokenAuth)
+        if token_auth and self.auth.token:
+            headers.update(self.auth.get_auth_header())
         try:
             response = self.session.request(
                 method,
                 url,
                 data=data,
                 json=json,
-                headers=dict(headers or {}),
+                headers=headers,
                 stream=stream,
                 verify=self._tls_verify,
             )
-            if response.status_code in (401, 403) and isinstance(self.auth, oras.auth.TokenAuth):
-                new_headers, changed = self.auth.authenticate_request(response, dict(headers or {}))
+            if response.status_code in (401, 403) and token_auth:
+                # A token is scoped (pull, then push, per repository): ask for one that fits
+                # this request instead of resending the last one, as oras would.
+                new_headers, changed = self.auth.authenticate_request(
+                    response, headers, refresh=True
+                )
                 if changed:
-                    if hasattr(data, "_offset"):
-                        data._offset = 0
+                    if isinstance(data, _ProgressReader):
+                        data.rewind()
                     response = self.session.request(
                         method,
                         url,

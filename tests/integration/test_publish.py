@@ -252,3 +252,79 @@ def test_kernel_compatibility_check_accepts_versioned_worlds() -> None:
     assert kernel_compatibility(["pharia:skill/skill-handler@0.6.0"]) is not None
     with pytest.raises(WorkbenchError):
         raise WorkbenchError("sanity")
+
+
+def test_a_push_cut_off_half_way_is_completed_by_a_retry(http_registry, project, runtime):
+    from tests.servers.flaky_proxy import flaky_proxy
+
+    component = project / "build/haiku.wasm"
+    imports, exports = interface(component, runtime)
+    with flaky_proxy(http_registry.host, cut_after=4_000_000) as (proxy, state):
+        target = RegistryTarget(proxy, "flaky", "haiku", insecure=True)
+        result = publish(component, imports, exports, target, GOOD)
+    assert state.cuts == 1, "the proxy cut the upload once"
+    direct = f"{http_registry.host}/flaky/haiku:latest"
+    manifest = json.loads(skopeo(http_registry, direct, "--raw"))
+    assert manifest["layers"][0]["size"] == component.stat().st_size
+    assert result.digest.startswith("sha256:")
+
+
+def test_registry_errors_and_cancel(http_registry, project, runtime) -> None:
+    from workbench.cancel import CancelToken
+    from workbench.registry import PublishCancelled
+
+    component = project / "build/haiku.wasm"
+    imports, exports = interface(component, runtime)
+    token = CancelToken()
+    token.cancel()
+    target = RegistryTarget(http_registry.host, "cancelled", "haiku", insecure=True)
+    with pytest.raises(PublishCancelled):
+        publish(component, imports, exports, target, GOOD, cancel=token)
+    assert SkillRegistry(target, GOOD).tags() == []
+
+
+def test_a_token_auth_registry(project, runtime, tmp_path: Path) -> None:
+    from tests.servers.token_issuer import token_issuer
+
+    component = project / "build/haiku.wasm"
+    imports, exports = interface(component, runtime)
+    with token_issuer(tmp_path, {USER: PASSWORD}) as issuer, oci_registry(
+        tmp_path / "registry", token=(issuer.url, issuer.certificate)
+    ) as running:
+        target = RegistryTarget(running.host, "tokens", "haiku", insecure=True)
+        result = publish(component, imports, exports, target, GOOD)
+        assert SkillRegistry(target, GOOD).tags() == ["latest"]
+        with pytest.raises(RegistryError, match="refused the credentials"):
+            publish(component, imports, exports, target, RegistryCredentials(USER, "nope"))
+    assert issuer.issued and set(issuer.issued) == {USER}
+    assert result.digest.startswith("sha256:")
+
+
+def test_a_failing_registry_says_so(project, runtime) -> None:
+    """A gateway in front of the registry answering 503 (a stand-in: a real registry cannot
+    be made to fail on demand)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Failing(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_HEAD = do_POST = do_GET
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        component = project / "build/haiku.wasm"
+        imports, exports = interface(component, runtime)
+        target = RegistryTarget(f"127.0.0.1:{server.server_port}", "x", "haiku", insecure=True)
+        with pytest.raises(RegistryError, match=r"failed with 503 .*; try again later"):
+            publish(component, imports, exports, target, GOOD)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -102,7 +102,10 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
 
 
 @contextmanager
-def oci_registry(folder: Path, *, tls: bool = False) -> Iterator[RunningRegistry]:
+def oci_registry(folder: Path, *, tls: bool = False,
+                 token: tuple[str, Path] | None = None) -> Iterator[RunningRegistry]:
+    """htpasswd auth, or with `token=(realm URL, signing certificate)` the registry's token
+    auth against that issuer."""
     folder.mkdir(parents=True, exist_ok=True)
     htpasswd = folder / "htpasswd"
     htpasswd.write_bytes(
@@ -113,12 +116,17 @@ def oci_registry(folder: Path, *, tls: bool = False) -> Iterator[RunningRegistry
     if tls:
         ca, cert, key = make_certificates(folder)
         tls_lines = f"  tls:\n    certificate: {cert}\n    key: {key}\n"
+    auth_lines = f"auth:\n  htpasswd:\n    realm: workbench-tests\n    path: {htpasswd}\n"
+    if token is not None:
+        from tests.servers.token_issuer import ISSUER, SERVICE
+
+        auth_lines = (f"auth:\n  token:\n    realm: {token[0]}\n    service: {SERVICE}\n"
+                      f"    issuer: {ISSUER}\n    rootcertbundle: {token[1]}\n")
     config = folder / "config.yml"
     config.write_text(
         "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n"
         f"    rootdirectory: {folder / 'storage'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n{tls_lines}"
-        f"auth:\n  htpasswd:\n    realm: workbench-tests\n    path: {htpasswd}\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n{tls_lines}" + auth_lines
     )
     log = folder / "registry.log"
     with log.open("wb") as log_file:
