@@ -145,6 +145,7 @@ def test_a_configured_provider_with_a_stored_key_leaves_the_key_nowhere_else(
     )
     assert json.loads(trace.read_text().splitlines()[0]) == call
 
+    config.unlink()  # the tests share one HOME
     outputs = saved.stdout + saved.stderr + listed.stdout + listed.stderr + ran.stdout + ran.stderr
     assert SECRET not in outputs
     for root in (isolated_home, project, tmp_path):

@@ -235,7 +235,7 @@ async def test_chosen_theme_is_remembered(haiku_copy: Path, runtime) -> None:
         app.theme = "nord"
         for _ in range(100):  # the theme signal reaches its subscriber on a later turn
             await pilot.pause(0.02)
-            if config_file().exists():
+            if config_file().exists() and load_config(config_file()).theme == "nord":
                 break
     assert load_config(config_file()).theme == "nord"
     config_file().unlink()
