@@ -14,7 +14,6 @@ import pytest
 
 from tests.conftest import copy_project
 from tests.servers.oci_registry import PASSWORD, USER, RunningRegistry, oci_registry
-from workbench.errors import WorkbenchError
 from workbench.publish import publish, registry_credentials
 from workbench.registry import RegistryCredentials, RegistryError, RegistryTarget, SkillRegistry
 from workbench.runtime import SkillRuntime
@@ -250,8 +249,6 @@ def test_kernel_compatibility_check_accepts_versioned_worlds() -> None:
     assert kernel_compatibility(["pharia:skill/message-stream@0.5.0"]) is None
     assert "versioned pharia:skill world" in (kernel_compatibility(["exports", "run"]) or "")
     assert kernel_compatibility(["pharia:skill/skill-handler@0.6.0"]) is not None
-    with pytest.raises(WorkbenchError):
-        raise WorkbenchError("sanity")
 
 
 def test_a_push_cut_off_half_way_is_completed_by_a_retry(http_registry, project, runtime):

@@ -77,6 +77,14 @@ class MainScreen(Screen[None]):
         ),
         Binding("ctrl+o", "focus_files", "Files", id="files", tooltip="Choose a file to edit"),
         Binding(
+            "f12",
+            "publish",
+            "Publish",
+            id="publish",
+            show=False,
+            tooltip="Publish the component to an OCI registry (log in, see tags)",
+        ),
+        Binding(
             "f9",
             "export_trace",
             "Export trace",
@@ -370,6 +378,13 @@ class MainScreen(Screen[None]):
             f"Wrote {len(calls)} CSI call{'' if len(calls) == 1 else 's'} to "
             f"{path.relative_to(self.project.root)}.",
             timeout=4,
+        )
+
+    def action_publish(self) -> None:
+        from workbench.tui.screens.publish import PublishScreen
+
+        self.app.push_screen(
+            PublishScreen(self.project, self.runtime), lambda _: self._reload_project()
         )
 
     def action_providers(self) -> None:

@@ -1,0 +1,69 @@
+"""Publishing from the app: log in (keyring), publish with a progress bar, see the digest,
+list the tags; against a real docker-registry on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Checkbox, Input, ProgressBar, Static
+
+from tests.servers.oci_registry import PASSWORD, USER, RunningRegistry, oci_registry
+from tests.tui.conftest import SIZE, app_for, settle
+from workbench.publish import registry_credentials
+from workbench.registry import RegistryCredentials
+from workbench.tui.screens.publish import PublishScreen
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+    with oci_registry(tmp_path_factory.mktemp("tui-registry")) as running:
+        yield running
+
+
+def status(screen) -> str:
+    return str(screen.query_one("#publish-status", Static).content)
+
+
+async def test_log_in_publish_see_digest_and_tags(secret_service, registry, haiku_copy: Path,
+                                                  runtime) -> None:
+    app = app_for(haiku_copy, runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f12")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PublishScreen)
+        screen.query_one("#registry", Input).value = registry.host
+        screen.query_one("#repository", Input).value = "tui/skills"
+        screen.query_one("#insecure", Checkbox).value = True
+
+        screen.query_one("#login", Button).press()
+        screen.query_one("#user", Input).value = USER
+        screen.query_one("#token", Input).value = "wrong"
+        screen.query_one("#save-login", Button).press()
+        await settle(pilot)
+        assert "refused the credentials" in status(screen)
+        screen.query_one("#token", Input).value = PASSWORD
+        screen.query_one("#save-login", Button).press()
+        await settle(pilot)
+        assert f"Logged in to {registry.host} as {USER}" in status(screen)
+        assert screen.query_one("#token", Input).value == ""
+
+        screen.query_one("#publish", Button).press()
+        await settle(pilot)
+        shown = status(screen)
+        reference = f"{registry.host}/tui/skills/haiku:latest"
+        assert reference in shown and "sha256:" in shown
+        assert "Warning: A current Pharia Kernel will likely refuse" in shown
+        bar = screen.query_one("#upload", ProgressBar)
+        assert bar.total and bar.progress == bar.total
+
+        screen.query_one("#tags", Button).press()
+        await settle(pilot)
+        assert status(screen) == f"Tags of {registry.host}/tui/skills/haiku: latest"
+        await pilot.press("escape")
+    assert registry_credentials(registry.host) == RegistryCredentials(USER, PASSWORD)
+    saved = (haiku_copy / "workbench.toml").read_text()
+    assert f'registry = "{registry.host}"' in saved and PASSWORD not in saved
