@@ -17,7 +17,7 @@ from pathlib import Path
 
 from workbench.artifact import MANIFEST_MEDIA_TYPE, build_artifact, kernel_compatibility
 from workbench.cancel import CancelToken
-from workbench.credentials import SecretStore, registry_account
+from workbench.credentials import NoKeyring, SecretStore, registry_account
 from workbench.errors import WorkbenchError
 from workbench.registry import (
     DEFAULT_TAG,
@@ -71,7 +71,10 @@ def registry_credentials(
     `workbench login` saved in the keyring, else None."""
     if os.environ.get(TOKEN_ENV):
         return RegistryCredentials(os.environ.get(USER_ENV) or "user", os.environ[TOKEN_ENV])
-    stored = (secrets or SecretStore()).get(registry_account(registry), env_override=TOKEN_ENV)
+    try:
+        stored = (secrets or SecretStore()).get(registry_account(registry), env_override=TOKEN_ENV)
+    except NoKeyring:
+        return None  # nothing can have been saved; a registry that wants a login will say so
     if not stored:
         return None
     saved = json.loads(stored)

@@ -285,9 +285,10 @@ def test_a_token_auth_registry(project, runtime, tmp_path: Path) -> None:
 
     component = project / "build/haiku.wasm"
     imports, exports = interface(component, runtime)
-    with token_issuer(tmp_path, {USER: PASSWORD}) as issuer, oci_registry(
-        tmp_path / "registry", token=(issuer.url, issuer.certificate)
-    ) as running:
+    with (
+        token_issuer(tmp_path, {USER: PASSWORD}) as issuer,
+        oci_registry(tmp_path / "registry", token=(issuer.url, issuer.certificate)) as running,
+    ):
         target = RegistryTarget(running.host, "tokens", "haiku", insecure=True)
         result = publish(component, imports, exports, target, GOOD)
         assert SkillRegistry(target, GOOD).tags() == ["latest"]
@@ -325,3 +326,29 @@ def test_a_failing_registry_says_so(project, runtime) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_skill_environment_variables_as_pharia_skill_reads_them(
+    http_registry, project, monkeypatch
+) -> None:
+    env = {**ENV, "SKILL_REGISTRY": http_registry.host, "SKILL_REPOSITORY": "from-env"}
+    published = workbench("publish", project, "--insecure", env=env)
+    assert published.returncode == 0, published.stderr
+    assert f"Published {http_registry.host}/from-env/haiku:latest" in published.stdout
+
+
+def test_login_without_a_keyring_points_at_the_variables(http_registry, monkeypatch) -> None:
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    logged_in = workbench(
+        "login",
+        http_registry.host,
+        "-u",
+        USER,
+        "--password-stdin",
+        "--insecure",
+        stdin=PASSWORD + "\n",
+    )
+    assert logged_in.returncode == 1
+    assert logged_in.stderr == (
+        "error: There is no OS keyring to save the secret in; set SKILL_REGISTRY_TOKEN instead.\n"
+    )

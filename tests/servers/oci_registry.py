@@ -102,8 +102,9 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
 
 
 @contextmanager
-def oci_registry(folder: Path, *, tls: bool = False,
-                 token: tuple[str, Path] | None = None) -> Iterator[RunningRegistry]:
+def oci_registry(
+    folder: Path, *, tls: bool = False, token: tuple[str, Path] | None = None
+) -> Iterator[RunningRegistry]:
     """htpasswd auth, or with `token=(realm URL, signing certificate)` the registry's token
     auth against that issuer."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -120,8 +121,10 @@ def oci_registry(folder: Path, *, tls: bool = False,
     if token is not None:
         from tests.servers.token_issuer import ISSUER, SERVICE
 
-        auth_lines = (f"auth:\n  token:\n    realm: {token[0]}\n    service: {SERVICE}\n"
-                      f"    issuer: {ISSUER}\n    rootcertbundle: {token[1]}\n")
+        auth_lines = (
+            f"auth:\n  token:\n    realm: {token[0]}\n    service: {SERVICE}\n"
+            f"    issuer: {ISSUER}\n    rootcertbundle: {token[1]}\n"
+        )
     config = folder / "config.yml"
     config.write_text(
         "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n"

@@ -38,9 +38,26 @@ class TokenIssuer:
 
 def make_signing_pair(folder: Path) -> tuple[Path, Path]:
     key, cert = folder / "token.key", folder / "token.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                    str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=token issuer"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=token issuer",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return key, cert
 
 
@@ -48,15 +65,21 @@ def make_signing_pair(folder: Path) -> tuple[Path, Path]:
 def token_issuer(folder: Path, users: dict[str, str]) -> Iterator[TokenIssuer]:
     key_path, cert_path = make_signing_pair(folder)
     key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    der = subprocess.run(["openssl", "x509", "-in", str(cert_path), "-outform", "DER"],
-                         check=True, capture_output=True).stdout
+    der = subprocess.run(
+        ["openssl", "x509", "-in", str(cert_path), "-outform", "DER"],
+        check=True,
+        capture_output=True,
+    ).stdout
     issued: list[str] = []
 
     def sign(claims: dict[str, Any]) -> str:
         header = {"alg": "RS256", "typ": "JWT", "x5c": [base64.b64encode(der).decode()]}
         signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
-        signature = key.sign(signing_input.encode(), padding.PKCS1v15(),  # type: ignore[union-attr]
-                             hashes.SHA256())
+        signature = key.sign(
+            signing_input.encode(),
+            padding.PKCS1v15(),  # type: ignore[union-attr]
+            hashes.SHA256(),
+        )
         return f"{signing_input}.{_b64(signature)}"
 
     class Handler(BaseHTTPRequestHandler):
@@ -66,8 +89,11 @@ def token_issuer(folder: Path, users: dict[str, str]) -> Iterator[TokenIssuer]:
         def do_GET(self) -> None:
             query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
             auth = self.headers.get("Authorization", "")
-            user, _, password = (base64.b64decode(auth[6:]).decode().partition(":")
-                                 if auth.startswith("Basic ") else ("", "", ""))
+            user, _, password = (
+                base64.b64decode(auth[6:]).decode().partition(":")
+                if auth.startswith("Basic ")
+                else ("", "", "")
+            )
             if users.get(user) != password or not user:
                 self.send_response(401)
                 self.end_headers()
@@ -77,9 +103,18 @@ def token_issuer(folder: Path, users: dict[str, str]) -> Iterator[TokenIssuer]:
                 kind, name, actions = scope.split(":")
                 access.append({"type": kind, "name": name, "actions": actions.split(",")})
             now = int(time.time())
-            token = sign({"iss": ISSUER, "sub": user, "aud": query.get("service", [""])[0],
-                          "exp": now + 300, "nbf": now - 10, "iat": now,
-                          "jti": secrets.token_hex(8), "access": access})
+            token = sign(
+                {
+                    "iss": ISSUER,
+                    "sub": user,
+                    "aud": query.get("service", [""])[0],
+                    "exp": now + 300,
+                    "nbf": now - 10,
+                    "iat": now,
+                    "jti": secrets.token_hex(8),
+                    "access": access,
+                }
+            )
             issued.append(user)
             body = json.dumps({"token": token, "access_token": token, "expires_in": 300}).encode()
             self.send_response(200)

@@ -26,8 +26,9 @@ def status(screen) -> str:
     return str(screen.query_one("#publish-status", Static).content)
 
 
-async def test_log_in_publish_see_digest_and_tags(secret_service, registry, haiku_copy: Path,
-                                                  runtime) -> None:
+async def test_log_in_publish_see_digest_and_tags(
+    secret_service, registry, haiku_copy: Path, runtime
+) -> None:
     app = app_for(haiku_copy, runtime)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
