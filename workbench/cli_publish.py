@@ -8,7 +8,7 @@ import sys
 import threading
 
 from workbench.errors import WorkbenchError
-from workbench.project import PublishSettings, SkillProject, load_project, save_publish_settings
+from workbench.project import SkillProject, load_project
 from workbench.publish import (
     BlobSkipped,
     CompatibilityWarning,
@@ -17,6 +17,7 @@ from workbench.publish import (
     UploadProgress,
     default_target,
     registry_credentials,
+    remember_target,
 )
 from workbench.publish import login as save_login
 from workbench.publish import logout as forget_login
@@ -43,17 +44,7 @@ def _remember(args: argparse.Namespace, project: SkillProject, target: RegistryT
         for key in ("registry", "repository", "name", "tag", "insecure", "ca_file")
     )
     if given:
-        save_publish_settings(
-            project,
-            PublishSettings(
-                target.registry,
-                target.repository,
-                target.name,
-                target.tag,
-                target.insecure,
-                target.ca_file,
-            ),
-        )
+        remember_target(project, target)
 
 
 def publish(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from workbench.artifact import MANIFEST_MEDIA_TYPE, build_artifact, kernel_compa
 from workbench.cancel import CancelToken
 from workbench.credentials import NoKeyring, SecretStore, registry_account
 from workbench.errors import WorkbenchError
+from workbench.project import PublishSettings, SkillProject, save_publish_settings
 from workbench.registry import (
     DEFAULT_TAG,
     RegistryCredentials,
@@ -188,3 +189,18 @@ def default_target(
             "under [publish] in workbench.toml."
         )
     return RegistryTarget(registry, repository, name, tag or DEFAULT_TAG, insecure, ca_file)
+
+
+def remember_target(project: SkillProject, target: RegistryTarget) -> None:
+    """Save where the project was published to, as its `[publish]` (never credentials)."""
+    save_publish_settings(
+        project,
+        PublishSettings(
+            target.registry,
+            target.repository,
+            target.name,
+            target.tag,
+            target.insecure,
+            target.ca_file,
+        ),
+    )

@@ -144,14 +144,7 @@ class SkillRuntime:
         with self._load_lock:
             if key in self._loaded:
                 return self._loaded[key]
-            try:
-                component = Component.from_file(self.engine, str(path))
-            except WasmtimeError as error:
-                first = str(error).strip().splitlines()[0] if str(error).strip() else "unknown"
-                raise ComponentError(
-                    f"{path} is not a valid WebAssembly component ({first}); "
-                    "rebuild it with `workbench build --force`."
-                ) from None
+            component = self._compile(path)
             imports = component.type.imports(self.engine)
             exports = component.type.exports(self.engine)
             world = self._choose_world(path, imports, exports, expected_world)
@@ -163,20 +156,29 @@ class SkillRuntime:
     def component_interface(self, path: Path) -> tuple[list[str], list[str]]:
         """The component's import and export names, in wasmtime's order (for publishing).
         Uses the compile cache; does not require a world this runtime can run."""
-        with self._load_lock:
-            for (loaded_path, _, _), loaded in self._loaded.items():
-                if loaded_path == path.resolve():
-                    return list(loaded.imports), list(loaded.exports)
         try:
-            component = Component.from_file(self.engine, str(path))
+            stat = path.stat()
+        except OSError:
+            raise ComponentError(
+                f"There is no component at {path}; build the skill first (`workbench build`)."
+            ) from None
+        with self._load_lock:
+            loaded = self._loaded.get((path.resolve(), stat.st_mtime_ns, stat.st_size))
+        if loaded is not None:
+            return list(loaded.imports), list(loaded.exports)
+        component = self._compile(path)
+        imports = list(component.type.imports(self.engine))
+        return imports, list(component.type.exports(self.engine))
+
+    def _compile(self, path: Path) -> Component:
+        try:
+            return Component.from_file(self.engine, str(path))
         except WasmtimeError as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else "unknown"
             raise ComponentError(
                 f"{path} is not a valid WebAssembly component ({first}); "
                 "rebuild it with `workbench build --force`."
             ) from None
-        imports = list(component.type.imports(self.engine))
-        return imports, list(component.type.exports(self.engine))
 
     def _choose_world(
         self, path: Path, imports: Any, exports: Any, expected_world: str | None

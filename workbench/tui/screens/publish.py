@@ -17,7 +17,7 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 from workbench.builder import BuildFailed, build
 from workbench.cancel import CancelToken
 from workbench.errors import WorkbenchError
-from workbench.project import PublishSettings, SkillProject, save_publish_settings
+from workbench.project import SkillProject
 from workbench.publish import (
     REGISTRY_ENV,
     REPOSITORY_ENV,
@@ -30,6 +30,7 @@ from workbench.publish import (
     login,
     publish,
     registry_credentials,
+    remember_target,
 )
 from workbench.registry import RegistryCredentials, RegistryTarget, SkillRegistry
 from workbench.runtime import SkillRuntime
@@ -171,17 +172,7 @@ class PublishScreen(ModalScreen[None]):
             return
         finally:
             self._cancel = None
-        save_publish_settings(
-            self.project,
-            PublishSettings(
-                target.registry,
-                target.repository,
-                target.name,
-                target.tag,
-                target.insecure,
-                target.ca_file,
-            ),
-        )
+        remember_target(self.project, target)
         said = (
             "Nothing changed: the registry already holds exactly this component."
             if result.unchanged
