@@ -170,6 +170,15 @@ def test_tls_registry_with_its_ca_and_without(tls_registry, project, runtime) ->
     assert json.loads(skopeo(tls_registry, trusted.reference, "--raw"))["layers"]
     assert result.digest.startswith("sha256:")
 
+    from tests.servers.oci_registry import make_certificates
+
+    other = project.parent / "other-ca"
+    other.mkdir()
+    wrong_ca, _, _ = make_certificates(other)
+    wrong = RegistryTarget(tls_registry.host, "secure", "haiku", ca_file=wrong_ca)
+    with pytest.raises(RegistryError, match="is not trusted"):
+        publish(project / "build/haiku.wasm", imports, exports, wrong, GOOD)
+
     untrusted = RegistryTarget(tls_registry.host, "secure", "haiku")
     with pytest.raises(
         RegistryError, match=r"TLS certificate of the registry .* is not trusted; pass --ca-file"
