@@ -10,8 +10,8 @@ from wasmtime import wat2wasm
 
 from workbench.cancel import CancelToken
 from workbench.csi import CsiHost
-from workbench.errors import ComponentError, RunCancelled
-from workbench.models import EchoProvider, make_provider
+from workbench.errors import ComponentError, ModelError, RunCancelled
+from workbench.models import EchoProvider, open_provider, settings_for
 from workbench.runtime import SkillRuntime
 from workbench.worlds import SEED_WORLD
 
@@ -82,7 +82,7 @@ def test_a_cancelled_host_refuses_further_model_calls() -> None:
 
 
 def test_echo_is_deterministic_and_unknown_providers_are_refused() -> None:
-    echo = make_provider("echo")
+    echo = open_provider(settings_for("echo", {})).provider
     assert echo.complete_text("p", "m") == echo.complete_text("p", "m")
-    with pytest.raises(Exception, match="no model provider called 'gpt'"):
-        make_provider("gpt")
+    with pytest.raises(ModelError, match="no model provider called 'gpt'"):
+        settings_for("gpt", {})

@@ -21,12 +21,7 @@ __all__ = [
     "ModelProvider",
     "ProviderSettings",
     "ResolvedProvider",
-    "make_provider",
     "open_provider",
     "settings_for",
 ]
 
-
-def make_provider(name: str = DEFAULT_PROVIDER) -> ModelProvider:
-    """A provider by kind with default settings (the config-aware path is `open_provider`)."""
-    return open_provider(settings_for(name, {})).provider
