@@ -275,9 +275,14 @@ def _open_app(argv: list[str]) -> int:
         _parser().print_usage(sys.stderr)
         _error(f"Unknown command or option {argv[0]!r}; commands are: {', '.join(SUBCOMMANDS)}.")
         return 2
+    folder = Path(argv[0]) if argv else Path(".")
+    if not folder.is_dir():
+        _error(f"{folder} is not a folder; give the path of a skill project (or none for "
+               "this folder).")
+        return 1
     from workbench.tui.app import make_app  # Textual is imported only here
 
-    app = make_app(Path(argv[0]) if argv else Path("."))
+    app = make_app(folder)
     app.run()
     if app.return_code:
         return app.return_code
