@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,22 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         ):
             patch.delenv(variable, raising=False)
         yield home
+
+
+def run_workbench(
+    *args: str | Path, cwd: Path | None = None, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The `workbench` command as a user runs it: a separate process, nothing on stdin
+    unless given."""
+    return subprocess.run(
+        [sys.executable, "-m", "workbench.cli", *map(str, args)],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def seed_code_blocks() -> dict[str, str]:

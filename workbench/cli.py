@@ -277,8 +277,9 @@ def _open_app(argv: list[str]) -> int:
         return 2
     folder = Path(argv[0]) if argv else Path(".")
     if not folder.is_dir():
-        _error(f"{folder} is not a folder; give the path of a skill project (or none for "
-               "this folder).")
+        _error(
+            f"{folder} is not a folder; give the path of a skill project (or none for this folder)."
+        )
         return 1
     from workbench.tui.app import make_app  # Textual is imported only here
 

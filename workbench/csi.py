@@ -56,35 +56,22 @@ class CsiHost:
 
     def complete_text(self, prompt: str, model: str) -> str:
         served = self.model_override or model
+        arguments = {"prompt": prompt, "model": model}
         self._check_cancelled()
         started = time.perf_counter()
         try:
             completion = self._call_provider(lambda: self.provider.complete_text(prompt, served))
-        except RunCancelled:
-            self._record(
-                "complete-text",
-                {"prompt": prompt, "model": model},
-                model,
-                served,
-                None,
-                started,
-                error="stopped while waiting for the model",
+        except (RunCancelled, ModelError) as error:
+            reason = (
+                "stopped while waiting for the model"
+                if isinstance(error, RunCancelled)
+                else str(error)
             )
-            raise
-        except ModelError as error:
-            self._record(
-                "complete-text",
-                {"prompt": prompt, "model": model},
-                model,
-                served,
-                None,
-                started,
-                error=str(error),
-            )
+            self._record("complete-text", arguments, model, served, None, started, error=reason)
             raise
         self._record(
             "complete-text",
-            {"prompt": prompt, "model": model},
+            arguments,
             model,
             completion.model,
             completion.text,

@@ -199,16 +199,20 @@ class SkillRegistry(oras.provider.Registry):
         token_auth = isinstance(self.auth, oras.auth.TokenAuth)
         if token_auth and self.auth.token:
             headers.update(self.auth.get_auth_header())
-        try:
-            response = self.session.request(
+
+        def send(with_headers: dict[str, str]) -> requests.Response:
+            return self.session.request(
                 method,
                 url,
                 data=data,
                 json=json,
-                headers=headers,
+                headers=with_headers,
                 stream=stream,
                 verify=self._tls_verify,
             )
+
+        try:
+            response = send(headers)
             if response.status_code in (401, 403) and token_auth:
                 # A token is scoped (pull, then push, per repository): ask for one that fits
                 # this request instead of resending the last one, as oras would.
@@ -218,15 +222,7 @@ class SkillRegistry(oras.provider.Registry):
                 if changed:
                     if isinstance(data, _ProgressReader):
                         data.rewind()
-                    response = self.session.request(
-                        method,
-                        url,
-                        data=data,
-                        json=json,
-                        headers=new_headers,
-                        stream=stream,
-                        verify=self._tls_verify,
-                    )
+                    response = send(new_headers)
         except RegistryError:
             raise
         except (requests.RequestException, OSError) as error:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, REPOSITORY
-from tests.integration.conftest import build_events, copy_project
+from tests.conftest import DATA, REPOSITORY, build_events, copy_project
 from workbench.builder import (
     COMPONENTIZE_PY_ENV,
     BuildFailed,

@@ -4,15 +4,12 @@ nothing of ours (traceback, Rust panic) on its output."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import seed_code_blocks
-from tests.integration.conftest import copy_project
+from tests.conftest import copy_project, run_workbench, seed_code_blocks
 from tests.integration.test_run import SEED_MODEL, SEED_PROMPT
 from workbench.models import EchoProvider
 from workbench.project import SkillProject
@@ -21,15 +18,7 @@ ECHO_REPLY = EchoProvider().complete_text(SEED_PROMPT, SEED_MODEL).text
 
 
 def workbench(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "workbench.cli", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "RUST_BACKTRACE": "1"},
-    )
+    done = run_workbench(*args, cwd=cwd, env={"RUST_BACKTRACE": "1"})
     assert_nothing_of_ours_leaked(done.stdout + done.stderr)
     return done
 

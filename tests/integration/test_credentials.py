@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import keyring.backends.fail
@@ -14,6 +13,7 @@ import keyring.backends.SecretService
 import pytest
 
 from tests.conftest import copy_project, start_session_bus
+from tests.conftest import run_workbench as workbench
 from tests.servers.model_api import ModelServerState, OpenAIApi, model_server, reply_for
 from workbench.credentials import (
     API_KEY_ENV,
@@ -90,16 +90,6 @@ def test_a_locked_keyring_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
         bus.wait(timeout=10)
     message = str(caught.value)
     assert "keyring" in message and "WORKBENCH_API_KEY" in message and "\n" not in message
-
-
-def workbench(*args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench.cli", *map(str, args)],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_a_configured_provider_with_a_stored_key_leaves_the_key_nowhere_else(
