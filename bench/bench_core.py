@@ -25,11 +25,11 @@ sys.path.insert(0, str(REPOSITORY))
 from wasmtime import Config, Engine  # noqa: E402
 from wasmtime.component import Component  # noqa: E402
 
-from workbench.builder import BuildSucceeded, build  # noqa: E402
-from workbench.csi import CsiHost  # noqa: E402
+from workbench.build.builder import BuildSucceeded, build  # noqa: E402
 from workbench.models import EchoProvider  # noqa: E402
-from workbench.project import load_project  # noqa: E402
-from workbench.runtime import SkillRuntime  # noqa: E402
+from workbench.project.model import load_project  # noqa: E402
+from workbench.run.csi import CsiHost  # noqa: E402
+from workbench.run.runtime import SkillRuntime  # noqa: E402
 
 
 async def timed_build(project, force: bool) -> float:
@@ -78,8 +78,10 @@ def main() -> None:
     run = statistics.median(runs)
     print(f"run       load {warm:7.4f} s   one run {run:7.4f} s   ratio {warm / run:8.1f}x")
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-    print(f"memory    build peak {children / 1024:6.0f} MiB   runs grew {grown / 1024:6.0f} MiB"
-          f"   ratio {children / max(grown, 1):6.1f}x")
+    print(
+        f"memory    build peak {children / 1024:6.0f} MiB   runs grew {grown / 1024:6.0f} MiB"
+        f"   ratio {children / max(grown, 1):6.1f}x"
+    )
     shutil.rmtree(work, ignore_errors=True)
 
 

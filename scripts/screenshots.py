@@ -35,7 +35,7 @@ async def save_states(work: Path, built_haiku: Path) -> None:
     from tests.conftest import copy_project
     from tests.tui.conftest import SIZE, app_for
     from tests.tui.states import STATES, empty_folder
-    from workbench.runtime import SkillRuntime
+    from workbench.run.runtime import SkillRuntime
 
     runtime = SkillRuntime()
     target = REPOSITORY / "screenshots"

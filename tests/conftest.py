@@ -17,9 +17,10 @@ from typing import TypeVar
 
 import pytest
 
-from workbench.builder import BuildEvent, BuildSucceeded, build
-from workbench.project import SkillProject, load_project
-from workbench.runtime import SkillRuntime
+from workbench.build.builder import BuildEvent, BuildSucceeded, build
+from workbench.project.model import SkillProject, load_project
+from workbench.project.scaffold import TEMPLATES
+from workbench.run.runtime import SkillRuntime
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -84,7 +85,7 @@ def build_events(project: SkillProject, force: bool = False) -> list[BuildEvent]
 def copy_project(source: Path, target: Path, with_wit: bool = True) -> Path:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
     if with_wit and not any(target.glob("*.wit")):
-        shutil.copy(REPOSITORY / "skill.wit", target / "skill.wit")
+        shutil.copy(TEMPLATES / "skill.wit", target / "skill.wit")
     return target
 
 

@@ -11,19 +11,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from workbench.errors import WorkbenchError
+from workbench.errors import CredentialsError, NoKeyring
 
 SERVICE = "skill-workbench"
 #: Overrides any stored model API key (for CI and scripts).
 API_KEY_ENV = "WORKBENCH_API_KEY"
-
-
-class CredentialsError(WorkbenchError):
-    kind = "credentials"
-
-
-class NoKeyring(CredentialsError):
-    """There is no OS keyring at all (so there can be no stored secret either)."""
 
 
 def provider_account(name: str) -> str:

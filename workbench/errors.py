@@ -1,11 +1,19 @@
 """Every error a user can cause, each with one sentence that says what happened and what to do.
 
 WorkbenchError
+ ├── UsageError              a command, flag or form field given a value that cannot work
  ├── ProjectError            the folder is not a usable skill project (module, WIT, workbench.toml)
+ ├── ConfigError             the user's config file cannot be read or holds a wrong value
+ ├── CredentialsError        the OS keyring cannot read, save or delete a secret
+ │    └── NoKeyring          there is no OS keyring at all
  ├── ToolError               componentize-py is missing or crashed
  ├── BuildError              the skill did not build; carries diagnostics
- ├── ComponentError          a .wasm that cannot be loaded, or that targets another world
+ ├── ComponentError          a .wasm that is missing, cannot be loaded, or targets another world
  ├── ModelError              a model provider failed to answer
+ ├── RegistryError           an OCI registry refused, failed or could not be reached
+ │    ├── RegistryUnreachable  the connection failed or was cut: trying again may work
+ │    └── PublishCancelled   the user cancelled a publish
+ ├── InternalError           a bug of ours, caught at a boundary and said in one sentence
  └── RunError                a run that did not finish with an output
       ├── SkillRaised        the skill's own code raised an exception
       ├── SkillCrashed       the skill trapped for another reason (exit, stack, trap)
@@ -22,7 +30,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from workbench.diagnostics import Diagnostic
+    from workbench.build.diagnostics import Diagnostic
 
 
 class WorkbenchError(Exception):
@@ -38,8 +46,24 @@ class WorkbenchError(Exception):
         return self.message
 
 
+class UsageError(WorkbenchError):
+    kind = "usage"
+
+
 class ProjectError(WorkbenchError):
     kind = "project"
+
+
+class ConfigError(WorkbenchError):
+    kind = "config"
+
+
+class CredentialsError(WorkbenchError):
+    kind = "credentials"
+
+
+class NoKeyring(CredentialsError):
+    """There is no OS keyring at all (so there can be no stored secret either)."""
 
 
 class ToolError(WorkbenchError):
@@ -60,6 +84,24 @@ class ComponentError(WorkbenchError):
 
 class ModelError(WorkbenchError):
     kind = "model"
+
+
+class RegistryError(WorkbenchError):
+    kind = "registry"
+
+
+class RegistryUnreachable(RegistryError):
+    """The request may not have arrived whole: a retry can succeed."""
+
+    kind = "registry-unreachable"
+
+
+class PublishCancelled(RegistryError):
+    kind = "cancelled"
+
+
+class InternalError(WorkbenchError):
+    kind = "internal"
 
 
 class RunError(WorkbenchError):

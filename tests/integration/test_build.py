@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATA, REPOSITORY, build_events, copy_project
-from workbench.builder import (
+from workbench.build.builder import (
     COMPONENTIZE_PY_ENV,
     BuildFailed,
     BuildLog,
@@ -22,7 +22,7 @@ from workbench.builder import (
     write_bindings,
 )
 from workbench.errors import BuildError, ToolError
-from workbench.project import SkillProject, load_project
+from workbench.project.model import SkillProject, load_project
 
 
 def sha256(path: Path) -> str:
@@ -148,7 +148,7 @@ def test_bindings_are_written_for_editors_and_do_not_touch_the_cache_key(
 def test_build_keeps_no_partial_file_when_cancelled(tmp_path: Path) -> None:
     import asyncio
 
-    from workbench.builder import build
+    from workbench.build.builder import build
 
     project = load_project(copy_project(REPOSITORY / "examples/haiku", tmp_path / "haiku"))
 

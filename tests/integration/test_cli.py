@@ -12,7 +12,7 @@ from pathlib import Path
 from tests.conftest import copy_project, run_workbench, seed_code_blocks
 from tests.integration.test_run import SEED_MODEL, SEED_PROMPT
 from workbench.models import EchoProvider
-from workbench.project import SkillProject
+from workbench.project.model import SkillProject
 
 ECHO_REPLY = EchoProvider().complete_text(SEED_PROMPT, SEED_MODEL).text
 

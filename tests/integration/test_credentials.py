@@ -15,13 +15,8 @@ import pytest
 from tests.conftest import copy_project, start_session_bus
 from tests.conftest import run_workbench as workbench
 from tests.servers.model_api import ModelServerState, OpenAIApi, model_server, reply_for
-from workbench.credentials import (
-    API_KEY_ENV,
-    CredentialsError,
-    NoKeyring,
-    SecretStore,
-    provider_account,
-)
+from workbench.credentials import API_KEY_ENV, SecretStore, provider_account
+from workbench.errors import CredentialsError, NoKeyring
 
 SECRET = "sk-workbench-test-9f27c1d0e4"
 

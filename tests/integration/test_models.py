@@ -18,14 +18,14 @@ from tests.servers.model_api import (
     reply_for,
 )
 from workbench.cancel import CancelToken
-from workbench.csi import CsiHost
 from workbench.errors import ModelError, RunCancelled, RunTimeout
 from workbench.models.aleph_alpha import AlephAlphaProvider
 from workbench.models.http import HttpSettings, Sampling
 from workbench.models.openai import OpenAIProvider
 from workbench.models.providers import ProviderSettings, open_provider
 from workbench.models.replay import REPLAY_FILE, ReplayProvider
-from workbench.runtime import RunLimits
+from workbench.run.csi import CsiHost
+from workbench.run.runtime import RunLimits
 
 SEED_MODEL = "luminous-extended-control"
 SAMPLING = Sampling(max_tokens=64, temperature=0.5, stop=("\n\n",))

@@ -13,9 +13,12 @@ import pytest
 from tests.conftest import copy_project
 from tests.conftest import run_workbench as workbench
 from tests.servers.oci_registry import PASSWORD, USER, RunningRegistry, oci_registry
-from workbench.publish import publish, registry_credentials
-from workbench.registry import RegistryCredentials, RegistryError, RegistryTarget, SkillRegistry
-from workbench.runtime import SkillRuntime
+from workbench.build.builder import is_up_to_date
+from workbench.errors import RegistryError
+from workbench.project.model import load_project
+from workbench.publish.registry import RegistryCredentials, RegistryTarget, SkillRegistry
+from workbench.publish.steps import publish, registry_credentials
+from workbench.run.runtime import SkillRuntime
 
 GOOD = RegistryCredentials(USER, PASSWORD)
 
@@ -198,12 +201,18 @@ def test_a_stopped_registry_is_one_sentence(project, runtime, tmp_path: Path) ->
     )
 
 
-def test_publish_needs_a_target_and_a_build(tmp_path: Path, project) -> None:
+def test_publish_needs_a_target_and_builds_when_stale(http_registry, project) -> None:
     missing = workbench("publish", project)
     assert missing.returncode == 1 and "No registry to publish to" in missing.stderr
-    (project / "build/haiku.wasm").unlink()
-    unbuilt = workbench("publish", project, "-R", "127.0.0.1:1", "-r", "x")
-    assert unbuilt.returncode == 1 and "build it first" in unbuilt.stderr
+    source = project / "haiku.py"
+    source.write_text(source.read_text().replace("haiku", "poem"))  # the build is now stale
+    published = workbench(
+        "publish", project, "-R", http_registry.host, "-r", "stale", "--insecure", env=ENV
+    )
+    assert published.returncode == 0, published.stderr
+    assert "Building haiku" in published.stderr  # the changed source is what was published
+    assert is_up_to_date(load_project(project))
+    assert 'repository = "stale"' in (project / "workbench.toml").read_text()
 
 
 def test_login_checks_then_saves_in_the_keyring_and_publish_uses_it(
@@ -233,7 +242,7 @@ def test_login_checks_then_saves_in_the_keyring_and_publish_uses_it(
 
 
 def test_kernel_compatibility_check_accepts_versioned_worlds() -> None:
-    from workbench.artifact import kernel_compatibility
+    from workbench.publish.artifact import kernel_compatibility
 
     assert kernel_compatibility(["pharia:skill/skill-handler@0.3.11"]) is None
     assert kernel_compatibility(["pharia:skill/message-stream@0.5.0"]) is None
@@ -258,7 +267,7 @@ def test_a_push_cut_off_half_way_is_completed_by_a_retry(http_registry, project,
 
 def test_registry_errors_and_cancel(http_registry, project, runtime) -> None:
     from workbench.cancel import CancelToken
-    from workbench.registry import PublishCancelled
+    from workbench.errors import PublishCancelled
 
     component = project / "build/haiku.wasm"
     imports, exports = interface(component, runtime)

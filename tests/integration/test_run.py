@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from workbench.cancel import CancelToken
-from workbench.csi import CsiHost
 from workbench.errors import (
     ComponentError,
     MemoryLimitExceeded,
@@ -21,8 +20,9 @@ from workbench.errors import (
     SkillRaised,
 )
 from workbench.models import EchoProvider
-from workbench.project import SkillProject
-from workbench.runtime import RunLimits, RunResult, SkillRuntime
+from workbench.project.model import SkillProject
+from workbench.run.csi import CsiHost
+from workbench.run.runtime import RunLimits, RunResult, SkillRuntime
 
 SEED_PROMPT = "Write a haiku about oak trees\n\n### Response:"
 SEED_MODEL = "luminous-extended-control"

@@ -8,9 +8,9 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.conftest import copy_project
-from workbench.config import UserConfig
-from workbench.project import SkillProject
-from workbench.runtime import SkillRuntime
+from workbench.config.user import UserConfig
+from workbench.project.model import SkillProject
+from workbench.run.runtime import SkillRuntime
 from workbench.tui.app import WorkbenchApp, make_app
 
 SIZE = (120, 40)

@@ -8,8 +8,8 @@ from pathlib import Path
 from textual.widgets import DataTable, OptionList, Static
 
 from tests.tui.conftest import SIZE, app_for, config_file, settle
-from workbench.config import load_config
-from workbench.tui.screens.dialogs import Choice, CompareRuns, NewProject
+from workbench.config.user import load_config
+from workbench.tui.screens.dialogs import Choice, CompareRuns, NewProject, RunDetails
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.main import MainScreen
 
@@ -125,12 +125,20 @@ async def test_history_rerun_and_compare(haiku_copy: Path, runtime) -> None:
         history = screen.query_one("#history", DataTable)
         assert history.row_count == 2
 
+        assert history.get_row_at(1)[1:5] == ["pines", "echo", "luminous-base", "ok"]
+
         screen.output.show("history")
         history.focus()
-        await pilot.press("up", "enter")  # re-run the first run
+        await pilot.press("up", "enter")  # Enter opens the first run in full
+        await pilot.pause()
+        assert isinstance(app.screen, RunDetails)
+        shown = str(app.screen.query_one("#run-details-text", Static).content)
+        assert "input: oak trees" in shown and "Write a haiku about oak trees" in shown
+        await pilot.press("escape")
+        await pilot.press("f3")  # F3 re-runs it
         await settle(pilot)
         assert history.row_count == 3
-        assert history.get_row_at(2)[1:3] == ["oak trees", "(skill's)"]
+        assert history.get_row_at(2)[1:4] == ["oak trees", "echo", "(skill's)"]
         assert "Write a haiku about oak trees" in output_text(app)
 
         history.move_cursor(row=1)
@@ -140,6 +148,12 @@ async def test_history_rerun_and_compare(haiku_copy: Path, runtime) -> None:
         left, right = app.screen.runs
         assert (left.input, right.input) == ("oak trees", "pines")
         assert right.result.csi_calls[0].model_served == "luminous-base"
+        marked = [
+            line
+            for line in str(app.screen.query(Static).last().content).splitlines()
+            if line.startswith("▌")
+        ]
+        assert "▌ input: pines" in marked and "▌ status: ok" not in marked
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
 

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from tests.servers.model_api import ModelServerState, OpenAIApi, model_server, reply_for
 from tests.tui.conftest import SIZE, app_for, config_file, settle
-from workbench.config import load_config
+from workbench.config.user import load_config
 from workbench.credentials import SecretStore, provider_account
 from workbench.models.providers import ProviderSettings
 from workbench.tui.screens.providers import ProvidersScreen

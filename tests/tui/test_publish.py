@@ -11,8 +11,8 @@ from textual.widgets import Button, Checkbox, Input, ProgressBar, Static
 
 from tests.servers.oci_registry import PASSWORD, USER, RunningRegistry, oci_registry
 from tests.tui.conftest import SIZE, app_for, settle
-from workbench.publish import registry_credentials
-from workbench.registry import RegistryCredentials
+from workbench.publish.registry import RegistryCredentials
+from workbench.publish.steps import registry_credentials
 from workbench.tui.screens.publish import PublishScreen
 
 

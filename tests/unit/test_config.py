@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.config import ConfigError, UserConfig, load_config, save_setting
+from workbench.config.user import UserConfig, load_config, save_setting
+from workbench.errors import ConfigError
 
 
 def test_no_file_means_defaults(tmp_path: Path) -> None:
@@ -27,9 +28,9 @@ def test_settings_and_keymap_are_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "phrase"),
     [
-        ("theme = 3\n", "config.toml:1: `theme` must be a str"),
+        ("theme = 3\n", "config.toml:1: `theme` must be a string"),
         ('\nsave-before-build = "never"\n', "config.toml:2: `save-before-build` must be one of"),
-        ("[keymap]\nrun = 5\n", "config.toml:1: [keymap] maps binding ids"),
+        ("[keymap]\nrun = 5\n", "config.toml:1: `keymap` must map names to strings"),
         ("theme = \n", "is not valid TOML"),
     ],
 )

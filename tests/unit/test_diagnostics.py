@@ -3,7 +3,7 @@ integration tests check the same against live builds)."""
 
 from pathlib import Path
 
-from workbench.diagnostics import Diagnostic, map_sandbox_paths, parse_build_errors
+from workbench.build.diagnostics import Diagnostic, map_sandbox_paths, parse_build_errors
 
 SYNTAX = """Traceback (most recent call last):
   File "/usr/bin/componentize-py", line 8, in <module>

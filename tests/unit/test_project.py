@@ -10,19 +10,19 @@ import pytest
 
 from tests.conftest import REPOSITORY
 from workbench.errors import ProjectError
-from workbench.project import (
+from workbench.project.model import (
     DEFAULT_MEMORY_LIMIT,
     format_size,
     load_project,
     parse_size,
 )
-from workbench.scaffold import create_project
+from workbench.project.scaffold import TEMPLATES, create_project
 
 
 @pytest.fixture
 def seed_dir(tmp_path: Path) -> Path:
     shutil.copy(REPOSITORY / "examples/haiku/haiku.py", tmp_path)
-    shutil.copy(REPOSITORY / "skill.wit", tmp_path)
+    shutil.copy(TEMPLATES / "skill.wit", tmp_path)
     return tmp_path
 
 
@@ -100,7 +100,7 @@ def test_sources_skip_generated_bindings_and_build_output(seed_dir: Path) -> Non
         ),
         (
             lambda d: (d / "workbench.toml").write_text('[run]\n\ntimeout = "soon"\n'),
-            "workbench.toml:3: `timeout` must be",
+            "workbench.toml:3: `run.timeout` must be",
         ),
         (
             lambda d: (d / "workbench.toml").write_text('[run]\nmemory-limit = "1MiB"\n'),

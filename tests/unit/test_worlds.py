@@ -9,11 +9,11 @@ import pytest
 from wasmtime import wat2wasm
 
 from workbench.cancel import CancelToken
-from workbench.csi import CsiHost
 from workbench.errors import ComponentError, ModelError, RunCancelled
 from workbench.models import EchoProvider, open_provider, settings_for
-from workbench.runtime import SkillRuntime
-from workbench.worlds import SEED_WORLD
+from workbench.run.csi import CsiHost
+from workbench.run.runtime import SkillRuntime
+from workbench.run.worlds import SEED_WORLD
 
 WRONG_SIGNATURE = """(component
   (core module $m (func (export "f") (result i32) i32.const 0))

@@ -34,3 +34,7 @@ class ModelProvider(Protocol):
     def list_models(self) -> list[str]:
         """The models this provider can serve; raise ModelError on failure."""
         ...
+
+    def close(self) -> None:
+        """Release connections; the provider is not used again."""
+        ...

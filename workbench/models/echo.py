@@ -30,3 +30,6 @@ class EchoProvider:
     def list_models(self) -> list[str]:
         # Echo serves whatever model is asked for; this is the one the seed's haiku uses.
         return ["luminous-extended-control"]
+
+    def close(self) -> None:
+        pass  # nothing held open

@@ -11,14 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.credentials import (
-    API_KEY_ENV,
-    CredentialsError,
-    NoKeyring,
-    SecretStore,
-    provider_account,
-)
-from workbench.errors import ModelError
+from workbench.credentials import API_KEY_ENV, SecretStore, provider_account
+from workbench.errors import CredentialsError, ModelError, NoKeyring
 from workbench.models.aleph_alpha import AlephAlphaProvider
 from workbench.models.base import ModelProvider
 from workbench.models.echo import EchoProvider
@@ -135,38 +129,3 @@ def open_provider(
             raise ModelError("--record needs a real provider to record from, not replay.")
         provider = RecordingProvider(provider, (project_root or Path.cwd()) / REPLAY_FILE)
     return ResolvedProvider(provider, settings, tuple(warnings))
-
-
-def parse_provider(name: str, table: Any, where: str) -> ProviderSettings:
-    """A `[providers.NAME]` table, checked; `where` is the file (and line) for errors."""
-
-    def fail(problem: str) -> ModelError:
-        return ModelError(f"{where}: [providers.{name}] {problem}.")
-
-    if not isinstance(table, dict):
-        raise fail("must be a table")
-    kind = table.get("kind")
-    if kind not in KINDS:
-        raise fail(f"needs `kind`, one of {', '.join(KINDS)}")
-    base_url = table.get("base-url")
-    mode = table.get("mode", "chat")
-    max_tokens = table.get("max-tokens", 256)
-    temperature = table.get("temperature")
-    stop = table.get("stop", [])
-    timeout = table.get("timeout", 60.0)
-    if base_url is not None and not isinstance(base_url, str):
-        raise fail("`base-url` must be a string")
-    if mode not in ("chat", "completions"):
-        raise fail("`mode` must be chat or completions")
-    if not isinstance(max_tokens, int) or max_tokens <= 0:
-        raise fail("`max-tokens` must be a positive whole number")
-    if temperature is not None and not isinstance(temperature, int | float):
-        raise fail("`temperature` must be a number")
-    if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
-        raise fail("`stop` must be a list of strings")
-    if not isinstance(timeout, int | float) or timeout <= 0:
-        raise fail("`timeout` must be a positive number of seconds")
-    sampling = Sampling(
-        max_tokens, None if temperature is None else float(temperature), tuple(stop)
-    )
-    return ProviderSettings(name, kind, base_url, mode, sampling, float(timeout))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from workbench.errors import ModelError
+from workbench.fs import atomic_write
 from workbench.models.base import Completion, ModelProvider
 
 REPLAY_FILE = "replies.json"
@@ -63,6 +64,9 @@ class ReplayProvider:
     def list_models(self) -> list[str]:
         return sorted({model for model, _ in (self._replies or _load(self.path))})
 
+    def close(self) -> None:
+        pass  # nothing held open
+
 
 class RecordingProvider:
     """Wraps another provider and writes each reply it gives into the replay file."""
@@ -88,14 +92,15 @@ class RecordingProvider:
                 "prompt_tokens": completion.prompt_tokens,
                 "completion_tokens": completion.completion_tokens,
             }
-            temporary = self.path.with_name(self.path.name + ".tmp")
-            temporary.write_text(
+            atomic_write(
+                self.path,
                 json.dumps({"replies": list(replies.values())}, indent=2, ensure_ascii=False)
                 + "\n",
-                encoding="utf-8",
             )
-            temporary.replace(self.path)
         return completion
 
     def list_models(self) -> list[str]:
         return self.inner.list_models()
+
+    def close(self) -> None:
+        self.inner.close()

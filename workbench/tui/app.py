@@ -10,22 +10,22 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from workbench.config import UserConfig, load_config, save_setting
+from workbench.config.user import UserConfig, load_config, save_setting
 from workbench.credentials import SecretStore
 from workbench.errors import ProjectError, WorkbenchError
 from workbench.models.catalog import ProviderCatalog
-from workbench.project import load_project
-from workbench.resources import styles_dir
-from workbench.runtime import SkillRuntime
-from workbench.scaffold import create_project
+from workbench.project.model import load_project
+from workbench.project.scaffold import create_project
+from workbench.run.runtime import SkillRuntime
+from workbench.tui.screens.base import ReportsWorkerFailures
 from workbench.tui.screens.dialogs import Choice, NewProject
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.main import MainScreen
 
 
-class WorkbenchApp(App[None]):
+class WorkbenchApp(ReportsWorkerFailures, App[None]):
     TITLE = "Skill Workbench"
-    CSS_PATH = [styles_dir() / "app.tcss"]
+    CSS_PATH = [Path(__file__).resolve().parent / "styles" / "app.tcss"]
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", tooltip="List every key"),
         Binding(
@@ -62,7 +62,7 @@ class WorkbenchApp(App[None]):
             except OSError as error:
                 self.notify(f"Could not save the theme ({error}).", severity="warning")
 
-    @work(exclusive=True, group="open")
+    @work(exclusive=True, group="open", exit_on_error=False, description="project opening")
     async def _open_project(self) -> None:
         try:
             project = load_project(self.folder)
@@ -70,16 +70,18 @@ class WorkbenchApp(App[None]):
             if any(self.folder.glob("*.py")) or not self.folder.is_dir():
                 self.exit(return_code=1, message=str(error))
                 return
-            name = await self.push_screen_wait(NewProject(self.folder.name))
-            if name is None:
-                self.exit()
-                return
-            try:
-                create_project(name, self.folder, into_existing=True)
-                project = load_project(self.folder)
-            except WorkbenchError as create_error:
-                self.exit(return_code=1, message=str(create_error))
-                return
+            problem = ""
+            while True:  # until a project exists or the user gives up
+                name = await self.push_screen_wait(NewProject(self.folder.name, problem))
+                if name is None:
+                    self.exit()
+                    return
+                try:
+                    create_project(name, self.folder, into_existing=True)
+                    project = load_project(self.folder)
+                    break
+                except WorkbenchError as create_error:
+                    problem = str(create_error)
             self.notify(f"Created the skill {name} from the template.", timeout=4)
         catalog = ProviderCatalog(self.config.providers, self.secrets, project.root)
         await self.push_screen(MainScreen(project, catalog, self.runtime, self.config))
@@ -109,7 +111,11 @@ class WorkbenchApp(App[None]):
             rows.append((key, binding.tooltip or binding.description, binding.id or ""))
         return rows
 
-    @work(exclusive=True, group="quit")
+    async def action_quit(self) -> None:
+        """Every way to quit (the key, the palette's Quit) asks about unsaved edits first."""
+        self.action_quit_app()
+
+    @work(exclusive=True, group="quit", exit_on_error=False, description="quit")
     async def action_quit_app(self) -> None:
         screen = self.main_screen
         dirty = screen.editor.dirty_files() if screen else []

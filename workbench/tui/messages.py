@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.message import Message
 
-from workbench.diagnostics import Diagnostic
+from workbench.build.diagnostics import Diagnostic
 
 
 @dataclass

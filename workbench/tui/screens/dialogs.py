@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from workbench.tui.widgets.output import RunRecord
+from workbench.tui.state import ComparedLine, RunRecord, compare_lines
 
 
 class Choice(ModalScreen[str]):
@@ -23,7 +24,7 @@ class Choice(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body"):
-            yield Label(self.question, classes="dialog-question")
+            yield Label(self.question, classes="dialog-question", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 for choice_id, label in self.choices:
                     variant = "primary" if choice_id == self.choices[0][0] else "default"
@@ -38,9 +39,13 @@ class NewProject(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, folder: str) -> None:
+    AUTO_FOCUS = "#new-name"
+
+    def __init__(self, folder: str, problem: str = "") -> None:
         super().__init__(classes="dialog")
         self.folder = folder
+        #: Why the last try failed, shown above the name.
+        self.problem = problem
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body"):
@@ -48,7 +53,10 @@ class NewProject(ModalScreen[str | None]):
                 f"There is no skill in {self.folder}/ yet.\n\nCreate one from the "
                 "template (the seed's haiku)? Name it:",
                 classes="dialog-question",
+                markup=False,
             )
+            if self.problem:
+                yield Label(self.problem, classes="dialog-error", markup=False)
             yield Input("haiku", placeholder="skill name", id="new-name")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Create", id="create", variant="primary")
@@ -70,7 +78,7 @@ class NewProject(ModalScreen[str | None]):
 
 
 class CompareRuns(ModalScreen[None]):
-    """Two runs side by side: input, model, output, prints and timings."""
+    """Two runs side by side, every line that differs from the other run marked."""
 
     BINDINGS = [Binding("escape,q", "dismiss(None)", "Close", id="dialog.close")]
 
@@ -79,27 +87,34 @@ class CompareRuns(ModalScreen[None]):
         self.runs = (left, right)
 
     def compose(self) -> ComposeResult:
+        left, right = compare_lines(self.runs[0].describe(), self.runs[1].describe())
         with Horizontal(id="compare"):
-            for record in self.runs:
+            for lines in (left, right):
                 with VerticalScroll(classes="compare-column"):
-                    yield Static(_describe(record), markup=False)
+                    yield Static(_marked(lines))
 
 
-def _describe(record: RunRecord) -> str:
-    result = record.result
-    timings = result.timings
-    body = result.output if result.ok else f"{result.error}"
-    calls = (
-        "\n".join(
-            f"  {c.function}({c.model_requested} → {c.model_served}) {c.duration * 1000:.1f} ms"
-            for c in result.csi_calls
-        )
-        or "  none"
-    )
-    return (
-        f"Run #{record.number}\ninput: {record.input}\nmodel: "
-        f"{record.model or '(skill’s own)'}\nstatus: {record.status}\n"
-        f"load {timings.load * 1000:.1f} ms · instantiate {timings.instantiate * 1000:.1f} ms"
-        f" · run {timings.run * 1000:.1f} ms\n\nCSI calls:\n{calls}\n\noutput:\n{body}\n\n"
-        f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    )
+def _marked(lines: list[ComparedLine]) -> Text:
+    text = Text()
+    for line in lines:
+        if line.differs:
+            text.append("▌ ", style="bold red")
+            text.append(line.text, style="bold")
+        else:
+            text.append("  " + line.text)
+        text.append("\n")
+    return text
+
+
+class RunDetails(ModalScreen[None]):
+    """A past run in full: input, provider, model, output, prints, CSI calls and timings."""
+
+    BINDINGS = [Binding("escape,q", "dismiss(None)", "Close", id="dialog.close")]
+
+    def __init__(self, record: RunRecord) -> None:
+        super().__init__(classes="dialog")
+        self.record = record
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="run-details"):
+            yield Static(self.record.describe(), markup=False, id="run-details-text")

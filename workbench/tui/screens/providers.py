@@ -13,20 +13,23 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 
-from workbench.config import UserConfig, save_provider
+from workbench.config.toml import TomlTable
+from workbench.config.user import UserConfig, parse_provider, save_provider
 from workbench.credentials import provider_account
-from workbench.errors import WorkbenchError
+from workbench.errors import UsageError, WorkbenchError
 from workbench.models.catalog import ProviderCatalog
-from workbench.models.providers import KINDS, ProviderSettings, open_provider, parse_provider
+from workbench.models.providers import KINDS, ProviderSettings, open_provider
+from workbench.tui.screens.base import ReportsWorkerFailures
 
 NEW = "+ new provider"
 _FIELDS = ("name", "base-url", "max-tokens", "temperature", "stop", "timeout", "api-key")
 
 
-class ProvidersScreen(ModalScreen[UserConfig | None]):
+class ProvidersScreen(ReportsWorkerFailures, ModalScreen[UserConfig | None]):
     """Dismisses with the updated config if anything was saved, else None."""
 
     BINDINGS = [Binding("escape", "close", "Close", id="providers.close")]
+    AUTO_FOCUS = "#provider-list"
 
     def __init__(self, config: UserConfig, catalog: ProviderCatalog) -> None:
         super().__init__(classes="dialog")
@@ -117,7 +120,7 @@ class ProvidersScreen(ModalScreen[UserConfig | None]):
         value = {f: self.query_one(f"#{f}", Input).value.strip() for f in _FIELDS}
         name = value["name"]
         if not name or not name.replace("-", "").replace("_", "").isalnum():
-            raise WorkbenchError("Give the provider a name of letters, digits, - and _.")
+            raise UsageError("Give the provider a name of letters, digits, - and _.")
         table: dict[str, object] = {
             "kind": self.query_one("#kind", Select).value,
             "mode": self.query_one("#mode", Select).value,
@@ -130,13 +133,13 @@ class ProvidersScreen(ModalScreen[UserConfig | None]):
             if value["temperature"]:
                 table["temperature"] = float(value["temperature"])
         except ValueError:
-            raise WorkbenchError("Max tokens, temperature and timeout must be numbers.") from None
+            raise UsageError("Max tokens, temperature and timeout must be numbers.") from None
         table["stop"] = [
             codecs.decode(s.strip(), "unicode_escape")
             for s in value["stop"].split(",")
             if s.strip()
         ]
-        return parse_provider(name, table, "the form"), value["api-key"]
+        return parse_provider(name, TomlTable(table, "the form", UsageError)), value["api-key"]
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
@@ -149,12 +152,15 @@ class ProvidersScreen(ModalScreen[UserConfig | None]):
     def action_close(self) -> None:
         self.dismiss(self.config if self.changed else None)
 
+    def show_status(self, text: str, error: bool = False) -> None:
+        self._say(text, error)
+
     def _say(self, text: str, error: bool = False) -> None:
         result = self.query_one("#provider-result", Static)
         result.update(text)
         result.set_class(error, "-error")
 
-    @work(exclusive=True, group="providers", exit_on_error=False)
+    @work(exclusive=True, group="providers", exit_on_error=False, description="save")
     async def _save(self) -> None:
         try:
             settings, key = self._form()
@@ -172,7 +178,7 @@ class ProvidersScreen(ModalScreen[UserConfig | None]):
         options.set_options([*self.config.providers, NEW])
         self._say(f"Saved {settings.name}" + (" and its key." if key else "."))
 
-    @work(exclusive=True, group="providers", exit_on_error=False)
+    @work(exclusive=True, group="providers", exit_on_error=False, description="connection test")
     async def _test(self) -> None:
         self._say("Testing…")
         try:
@@ -181,9 +187,12 @@ class ProvidersScreen(ModalScreen[UserConfig | None]):
                 open_provider, settings, secrets=self.catalog.secrets
             )
             provider = resolved.provider
-            if key and hasattr(provider, "use_api_key"):
-                provider.use_api_key(key)
-            models = await asyncio.to_thread(provider.list_models)
+            try:
+                if key and hasattr(provider, "use_api_key"):
+                    provider.use_api_key(key)
+                models = await asyncio.to_thread(provider.list_models)
+            finally:
+                provider.close()  # a test opens its own connection: never leave it open
         except WorkbenchError as error:
             self._say(str(error), error=True)
             return

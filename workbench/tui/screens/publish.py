@@ -1,9 +1,10 @@
-"""F12: publish the skill to an OCI registry (building first if the sources changed), with
-a progress bar, the digest and the tags; and log in, with the token kept in the OS keyring."""
+"""F12: publish the skill to an OCI registry, through the same flow as `workbench publish`
+(unsaved edits saved or asked about, built when stale, pushed, read back, the target
+remembered), with a progress bar, the digest and the tags; and log in, with the token kept
+in the OS keyring."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
@@ -14,35 +15,36 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 
-from workbench.builder import BuildFailed, build
+from workbench import flows
+from workbench.build.builder import BuildFailed, BuildStarted
 from workbench.cancel import CancelToken
 from workbench.errors import WorkbenchError
-from workbench.project import SkillProject
-from workbench.publish import (
+from workbench.project.model import SkillProject
+from workbench.publish.registry import RegistryCredentials, RegistryTarget
+from workbench.publish.steps import (
     REGISTRY_ENV,
     REPOSITORY_ENV,
     BlobSkipped,
     CompatibilityWarning,
     Published,
-    PublishEvent,
     UploadProgress,
     default_target,
-    login,
-    publish,
-    registry_credentials,
-    remember_target,
 )
-from workbench.registry import RegistryCredentials, RegistryTarget, SkillRegistry
-from workbench.runtime import SkillRuntime
+from workbench.run.runtime import SkillRuntime
+from workbench.tui.screens.base import ReportsWorkerFailures
 
 
-class PublishScreen(ModalScreen[None]):
+class PublishScreen(ReportsWorkerFailures, ModalScreen[None]):
     BINDINGS = [Binding("escape", "close", "Cancel / close", id="publish.close")]
+    AUTO_FOCUS = "#registry"
 
-    def __init__(self, project: SkillProject, runtime: SkillRuntime) -> None:
+    def __init__(
+        self, project: SkillProject, runtime: SkillRuntime, save_edits: flows.SaveEdits
+    ) -> None:
         super().__init__(classes="dialog")
         self.project = project
         self.runtime = runtime
+        self.save_edits = save_edits
         self._cancel: CancelToken | None = None
 
     def compose(self) -> ComposeResult:
@@ -103,6 +105,9 @@ class PublishScreen(ModalScreen[None]):
             ca_file=Path(value["ca-file"]) if value["ca-file"] else None,
         )
 
+    def show_status(self, text: str, error: bool = False) -> None:
+        self._say(text, error)
+
     def _say(self, text: str, error: bool = False) -> None:
         status = self.query_one("#publish-status", Static)
         status.update(text)
@@ -131,73 +136,61 @@ class PublishScreen(ModalScreen[None]):
             return
         self.dismiss(None)
 
-    @work(exclusive=True, group="publish", exit_on_error=False)
+    @work(exclusive=True, group="publish", exit_on_error=False, description="publish")
     async def _publish(self) -> None:
         try:
             target = self._target()
         except WorkbenchError as error:
             self._say(str(error), error=True)
             return
-        self._say("Building if the sources changed…")
-        async for event in build(self.project):
-            if isinstance(event, BuildFailed):
-                self._say(f"Not published: {event.error}", error=True)
-                return
         bar = self.query_one("#upload", ProgressBar)
-        bar.display = True
-        bar.update(total=None, progress=0)
         self._cancel = token = CancelToken()
         notes: list[str] = []
-
-        def on_event(event: PublishEvent) -> None:
-            self.app.call_from_thread(self._show, event, notes)
-
+        published: Published | None = None
         try:
-            imports, exports = await asyncio.to_thread(
-                self.runtime.component_interface, self.project.output
-            )
-            credentials = await asyncio.to_thread(registry_credentials, target.registry)
-            result = await asyncio.to_thread(
-                publish,
-                self.project.output,
-                imports,
-                exports,
-                target,
-                credentials,
-                on_event=on_event,
-                cancel=token,
-            )
+            async for event in flows.publish(
+                self.project, target, self.runtime, save_edits=self.save_edits, cancel=token
+            ):
+                if isinstance(event, BuildStarted):
+                    self._say("Building: the sources changed since the last build…")
+                elif isinstance(event, BuildFailed):
+                    self._say(f"Not published: {event.error}", error=True)
+                    return
+                elif isinstance(event, flows.PublishStopped):
+                    self._say(event.reason)
+                    return
+                elif isinstance(event, flows.ComponentRead):
+                    bar.display = True
+                    bar.update(total=None, progress=0)
+                elif isinstance(event, UploadProgress):
+                    bar.update(total=event.total, progress=event.sent)
+                    self._say(
+                        f"Uploading the {event.what}: {event.sent / 1e6:.1f} of "
+                        f"{event.total / 1e6:.1f} MB at {event.speed / 1e6:.1f} MB/s"
+                    )
+                elif isinstance(event, BlobSkipped):
+                    notes.append(f"The registry already had the {event.what}; skipped.")
+                elif isinstance(event, CompatibilityWarning):
+                    notes.append(f"Warning: {event.message}")
+                elif isinstance(event, Published):
+                    bar.update(total=1, progress=1)
+                    published = event
         except WorkbenchError as error:
             self._say(str(error), error=True)
             return
         finally:
             self._cancel = None
-        remember_target(self.project, target)
+        assert published is not None
         said = (
             "Nothing changed: the registry already holds exactly this component."
-            if result.unchanged
+            if published.unchanged
             else "Published. A kernel that already loaded this tag may serve its cached copy "
             "until it checks the registry again."
         )
-        self._say("\n".join([*notes, said, result.reference, result.digest]))
-        self.app.notify(f"{result.reference}\n{result.digest}", title="Published", timeout=8)
+        self._say("\n".join([*notes, said, published.reference, published.digest]))
+        self.app.notify(f"{published.reference}\n{published.digest}", title="Published", timeout=8)
 
-    def _show(self, event: PublishEvent, notes: list[str]) -> None:
-        bar = self.query_one("#upload", ProgressBar)
-        if isinstance(event, UploadProgress):
-            bar.update(total=event.total, progress=event.sent)
-            self._say(
-                f"Uploading the {event.what}: {event.sent / 1e6:.1f} of "
-                f"{event.total / 1e6:.1f} MB at {event.speed / 1e6:.1f} MB/s"
-            )
-        elif isinstance(event, BlobSkipped):
-            notes.append(f"The registry already had the {event.what}; skipped.")
-        elif isinstance(event, CompatibilityWarning):
-            notes.append(f"Warning: {event.message}")
-        elif isinstance(event, Published):
-            bar.update(total=1, progress=1)
-
-    @work(exclusive=True, group="publish", exit_on_error=False)
+    @work(exclusive=True, group="publish", exit_on_error=False, description="login")
     async def _login(self) -> None:
         user = self.query_one("#user", Input).value.strip()
         token_input = self.query_one("#token", Input)
@@ -206,23 +199,23 @@ class PublishScreen(ModalScreen[None]):
             return
         try:
             target = self._target()
-            await asyncio.to_thread(login, target, RegistryCredentials(user, token_input.value))
+            async for event in flows.login(target, RegistryCredentials(user, token_input.value)):
+                self.query_one("#login-form").display = False
+                self._say(
+                    f"Logged in to {event.registry} as {event.username}; the token is in the "
+                    "OS keyring."
+                )
         except WorkbenchError as error:
             self._say(str(error), error=True)
-            return
         finally:
             token_input.value = ""
-        self.query_one("#login-form").display = False
-        self._say(f"Logged in to {target.registry} as {user}; the token is in the OS keyring.")
 
-    @work(exclusive=True, group="publish", exit_on_error=False)
+    @work(exclusive=True, group="publish", exit_on_error=False, description="tag list")
     async def _tags(self) -> None:
         try:
-            target = self._target()
-            credentials = await asyncio.to_thread(registry_credentials, target.registry)
-            tags = await asyncio.to_thread(lambda: SkillRegistry(target, credentials).tags())
+            async for event in flows.tags(self._target()):
+                if isinstance(event, flows.TagsListed):
+                    shown = ", ".join(event.tags) if event.tags else "none yet"
+                    self._say(f"Tags of {event.repository}: {shown}")
         except WorkbenchError as error:
             self._say(str(error), error=True)
-            return
-        shown = ", ".join(tags) if tags else "none yet"
-        self._say(f"Tags of {target.registry}/{target.path}: {shown}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static, TextArea
+
+from workbench.fs import atomic_write
 
 _LANGUAGES = {".py": "python", ".toml": "toml", ".json": "json", ".md": "markdown"}
 
@@ -24,20 +24,6 @@ class Buffer:
     @property
     def dirty(self) -> bool:
         return self.text != self.saved_text
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write a temp file beside `path`, then rename it over: a crash never leaves half a file."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-        if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class Editor(Vertical):

@@ -3,8 +3,6 @@ the run history. Workers feed it; it never starts work itself."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -12,23 +10,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Log, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
-from workbench.csi import CsiCall
-from workbench.diagnostics import Diagnostic
-from workbench.runtime import RunResult
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One run in this session's history."""
-
-    number: int
-    input: str
-    model: str | None
-    result: RunResult
-
-    @property
-    def status(self) -> str:
-        return "ok" if self.result.ok else (self.result.error.kind if self.result.error else "?")
+from workbench.build.diagnostics import Diagnostic
+from workbench.run.csi import CsiCall
+from workbench.run.runtime import RunResult
+from workbench.tui.state import RunRecord
 
 
 def _short(text: str, width: int = 40) -> str:
@@ -85,7 +70,7 @@ class OutputTabs(Vertical):
             "#", "function", "model asked", "served", "ms", "tokens", "prompt", "reply"
         )
         self.query_one("#history", DataTable).add_columns(
-            "#", "input", "model", "status", "run ms", "output"
+            "#", "input", "provider", "model", "status", "run ms", "output"
         )
         self.query_one("#diagnostics", OptionList).display = False
 
@@ -185,6 +170,7 @@ class OutputTabs(Vertical):
         self.query_one("#history", DataTable).add_row(
             str(record.number),
             _short(record.input, 20),
+            record.provider,
             record.model or "(skill's)",
             record.status,
             f"{record.result.timings.run * 1000:.0f}",

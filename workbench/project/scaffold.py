@@ -7,8 +7,12 @@ import re
 from pathlib import Path
 
 from workbench.errors import ProjectError
-from workbench.project import BUILD_DIR, CONFIG_FILE
-from workbench.resources import template_module, template_wit
+from workbench.fs import atomic_write
+from workbench.project.model import BUILD_DIR, CONFIG_FILE
+
+#: The template ships inside the package: a user's edits to the bundled example never
+#: become every new project's template.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 _GITIGNORE = f"""\
 {BUILD_DIR}/
@@ -47,18 +51,22 @@ def create_project(
     with `into_existing`, a folder with other files is fine as long as none is overwritten."""
     module = module_name(name)
     directory = (directory or Path(name)).resolve()
-    names = (f"{module}.py", "skill.wit", CONFIG_FILE, ".gitignore")
-    if directory.exists() and any(directory.iterdir()):
-        clashes = [n for n in names if (directory / n).exists()]
-        if not into_existing or clashes:
-            raise ProjectError(f"{directory} is not empty; pick a new folder for the project.")
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"{module}.py").write_text(
-        template_module().read_text(encoding="utf-8"), encoding="utf-8"
-    )
-    (directory / "skill.wit").write_text(
-        template_wit().read_text(encoding="utf-8"), encoding="utf-8"
-    )
-    (directory / CONFIG_FILE).write_text(_CONFIG.format(module=module), encoding="utf-8")
-    (directory / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
+    files = {
+        f"{module}.py": (TEMPLATES / "haiku.py").read_text(encoding="utf-8"),
+        "skill.wit": (TEMPLATES / "skill.wit").read_text(encoding="utf-8"),
+        CONFIG_FILE: _CONFIG.format(module=module),
+        ".gitignore": _GITIGNORE,
+    }
+    try:
+        if directory.exists() and any(directory.iterdir()):
+            clashes = [n for n in files if (directory / n).exists() or (directory / n).is_symlink()]
+            if not into_existing or clashes:
+                raise ProjectError(f"{directory} is not empty; pick a new folder for the project.")
+        for name, text in files.items():
+            atomic_write(directory / name, text)
+    except OSError as error:
+        raise ProjectError(
+            f"Cannot create the project in {directory} ({error.strerror or error}); "
+            "pick a folder you can write to."
+        ) from None
     return directory

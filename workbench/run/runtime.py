@@ -22,8 +22,7 @@ from typing import Any, Literal
 from wasmtime import Config, Engine, ExitTrap, Store, WasiConfig, WasmtimeError
 from wasmtime.component import Component, Linker
 
-from workbench.csi import CsiCall, CsiHost
-from workbench.diagnostics import last_exception_line, map_sandbox_paths
+from workbench.build.diagnostics import last_exception_line, map_sandbox_paths
 from workbench.errors import (
     ComponentError,
     MemoryLimitExceeded,
@@ -33,8 +32,9 @@ from workbench.errors import (
     SkillRaised,
     WorkbenchError,
 )
-from workbench.project import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, format_size
-from workbench.worlds import KNOWN_WORLDS, World, describe_component
+from workbench.project.model import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, format_size
+from workbench.run.csi import CsiCall, CsiHost
+from workbench.run.worlds import KNOWN_WORLDS, World, describe_component
 
 Stream = Literal["stdout", "stderr"]
 OutputListener = Callable[[Stream, str], None]
@@ -80,6 +80,8 @@ class RunResult:
     timings: RunTimings = field(default_factory=RunTimings)
     world: str | None = None
     model_override: str | None = None
+    #: The provider that served the run's CSI calls.
+    provider: str | None = None
     error: WorkbenchError | None = None
 
     @property
@@ -93,6 +95,7 @@ class RunResult:
                 "kind": self.error.kind,
                 "message": self.error.message,
                 "details": getattr(self.error, "details", ""),
+                "diagnostics": [d.format() for d in getattr(self.error, "diagnostics", ())],
             }
         return {
             "ok": self.ok,
@@ -104,6 +107,7 @@ class RunResult:
             "timings": vars(self.timings),
             "world": self.world,
             "model_override": self.model_override,
+            "provider": self.provider,
             "component": str(self.component),
             "error": error,
         }
@@ -132,15 +136,19 @@ class SkillRuntime:
             atexit.register(_settle_wasmtime_threads)
             SkillRuntime._exit_hook_installed = True
 
-    def load(self, path: Path, expected_world: str | None = None) -> LoadedComponent:
-        """Compile (or fetch from cache) the component at `path` and find its world."""
+    @staticmethod
+    def _cache_key(path: Path) -> tuple[Path, int, int]:
         try:
             stat = path.stat()
         except OSError:
             raise ComponentError(
                 f"There is no component at {path}; build the skill first (`workbench build`)."
             ) from None
-        key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+        return (path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+    def load(self, path: Path, expected_world: str | None = None) -> LoadedComponent:
+        """Compile (or fetch from cache) the component at `path` and find its world."""
+        key = self._cache_key(path)
         with self._load_lock:
             if key in self._loaded:
                 return self._loaded[key]
@@ -156,14 +164,9 @@ class SkillRuntime:
     def component_interface(self, path: Path) -> tuple[list[str], list[str]]:
         """The component's import and export names, in wasmtime's order (for publishing).
         Uses the compile cache; does not require a world this runtime can run."""
-        try:
-            stat = path.stat()
-        except OSError:
-            raise ComponentError(
-                f"There is no component at {path}; build the skill first (`workbench build`)."
-            ) from None
+        key = self._cache_key(path)
         with self._load_lock:
-            loaded = self._loaded.get((path.resolve(), stat.st_mtime_ns, stat.st_size))
+            loaded = self._loaded.get(key)
         if loaded is not None:
             return list(loaded.imports), list(loaded.exports)
         component = self._compile(path)

@@ -23,18 +23,10 @@ import oras.provider
 import requests
 
 from workbench.cancel import CancelToken
-from workbench.errors import WorkbenchError
+from workbench.errors import PublishCancelled, RegistryError
 
 DEFAULT_TAG = "latest"
 _CHUNK = 256 * 1024
-
-
-class RegistryError(WorkbenchError):
-    kind = "registry"
-
-
-class PublishCancelled(RegistryError):
-    kind = "cancelled"
 
 
 @dataclass(frozen=True)

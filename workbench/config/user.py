@@ -26,21 +26,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import platformdirs
 import tomlkit
 
-from workbench.errors import ModelError, WorkbenchError
-from workbench.models.providers import DEFAULT_PROVIDER, ProviderSettings, parse_provider
-from workbench.toml_files import key_location, read_toml
+from workbench.config.toml import TomlTable, read_toml
+from workbench.errors import ConfigError
+from workbench.fs import atomic_write
+from workbench.models.http import Sampling
+from workbench.models.providers import DEFAULT_PROVIDER, KINDS, ProviderSettings
 
 CONFIG_ENV = "WORKBENCH_CONFIG"
 DEFAULT_THEME = "textual-dark"
-
-
-class ConfigError(WorkbenchError):
-    kind = "config"
 
 
 @dataclass(frozen=True)
@@ -63,15 +61,37 @@ def config_path() -> Path:
 
 def load_config(path: Path | None = None) -> UserConfig:
     path = path or config_path()
-    data = read_toml(path, ConfigError)
+    data = TomlTable(read_toml(path, ConfigError), path, ConfigError)
     return UserConfig(
         path=path,
-        theme=_value(data, "theme", str, DEFAULT_THEME, path),
-        save_before_build=_choice(data, "save-before-build", ("save", "ask"), path),
-        cursor_blink=_value(data, "cursor-blink", bool, True, path),
-        keymap=_keymap(data, path),
-        default_provider=_value(data, "default-provider", str, DEFAULT_PROVIDER, path),
-        providers=_providers(data, path),
+        theme=data.string("theme", DEFAULT_THEME) or DEFAULT_THEME,
+        save_before_build=data.choice("save-before-build", ("save", "ask")),  # type: ignore[arg-type]
+        cursor_blink=data.boolean("cursor-blink", True),
+        keymap=data.string_map("keymap", 'run = "f5"'),
+        default_provider=data.string("default-provider", DEFAULT_PROVIDER) or DEFAULT_PROVIDER,
+        providers={
+            name: parse_provider(name, table) for name, table in data.tables("providers").items()
+        },
+    )
+
+
+def parse_provider(name: str, table: TomlTable) -> ProviderSettings:
+    """A `[providers.NAME]` table (from the config file, or the providers form), checked."""
+    kind = table.data.get("kind")
+    if kind not in KINDS:
+        raise table.fail("kind", f"must be one of {', '.join(KINDS)}")
+    sampling = Sampling(
+        table.positive_int("max-tokens", 256),
+        table.optional_number("temperature"),
+        tuple(table.strings("stop")),
+    )
+    return ProviderSettings(
+        name,
+        kind,
+        table.string("base-url"),
+        table.choice("mode", ("chat", "completions")),
+        sampling,
+        table.positive_number("timeout", 60.0, "number of seconds"),
     )
 
 
@@ -110,44 +130,4 @@ def _document(path: Path) -> tomlkit.TOMLDocument:
 
 
 def _write(path: Path, document: tomlkit.TOMLDocument) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(tomlkit.dumps(document), encoding="utf-8")
-    temporary.replace(path)
-
-
-def _providers(data: dict[str, Any], path: Path) -> dict[str, ProviderSettings]:
-    tables = data.get("providers", {})
-    if not isinstance(tables, dict):
-        raise ConfigError(f"{key_location(path, 'providers')}: [providers] must hold tables.")
-    try:
-        return {
-            name: parse_provider(name, table, key_location(path, f"providers.{name}"))
-            for name, table in tables.items()
-        }
-    except ModelError as error:
-        raise ConfigError(str(error)) from None
-
-
-def _value(data: dict[str, Any], key: str, kind: type, default: Any, path: Path) -> Any:
-    value = data.get(key, default)
-    if not isinstance(value, kind):
-        raise ConfigError(f"{key_location(path, key)}: `{key}` must be a {kind.__name__}.")
-    return value
-
-
-def _choice(data: dict[str, Any], key: str, choices: tuple[str, ...], path: Path) -> Any:
-    value = _value(data, key, str, choices[0], path)
-    if value not in choices:
-        where = key_location(path, key)
-        raise ConfigError(f"{where}: `{key}` must be one of {', '.join(choices)}.")
-    return value
-
-
-def _keymap(data: dict[str, Any], path: Path) -> dict[str, str]:
-    keymap = data.get("keymap", {})
-    if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
-        raise ConfigError(
-            f'{key_location(path, "keymap")}: [keymap] maps binding ids to keys, e.g. run = "f5".'
-        )
-    return dict(keymap)
+    atomic_write(path, tomlkit.dumps(document))

@@ -31,11 +31,11 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from workbench.config.toml import TomlTable, read_toml
 from workbench.errors import ProjectError
-from workbench.toml_files import key_location, read_toml
-from workbench.wit import read_wit, wit_files
+from workbench.fs import atomic_write, walk_project
+from workbench.project.wit import read_wit, wit_files
 
 CONFIG_FILE = "workbench.toml"
 BUILD_DIR = "build"
@@ -49,16 +49,16 @@ MINIMUM_MEMORY_LIMIT = 16 << 20
 _SKILL_CLASS = re.compile(r"^class\s+Skill\b", re.MULTILINE)
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-#: Folders that are never part of a skill's sources.
-_SKIPPED_DIRS = {"__pycache__", BUILD_DIR, "node_modules", "venv"}
 #: Helper modules componentize-py writes beside the bindings package.
 _GENERATED_BINDINGS = ("poll_loop.py",)
 
 
 def parse_size(text: str | int) -> int:
     """`"1GiB"`, `"512M"`, `"64mb"` or a number of bytes; units are binary."""
-    if isinstance(text, int):
+    if isinstance(text, int) and not isinstance(text, bool):
         return text
+    if not isinstance(text, str):
+        raise TypeError(f"{text!r} is not a size; write it like 512MiB or 1GiB")
     found = _SIZE.match(text)
     if not found:
         raise ValueError(f"{text!r} is not a size; write it like 512MiB or 1GiB")
@@ -127,17 +127,14 @@ class SkillProject:
         """Every file whose content goes into the component, in a stable order."""
         files: list[Path] = []
         for base in self.python_paths:
-            files += [p for p in base.rglob("*.py") if not self._skipped(p, base)]
+            files += [p for p in walk_project(base, (".py",)) if not self._generated(p, base)]
         return sorted(set(files)) + wit_files(self.wit_path)
 
-    def _skipped(self, path: Path, base: Path) -> bool:
-        parts = path.relative_to(base).parts
-        if any(part.startswith(".") or part in _SKIPPED_DIRS for part in parts[:-1]):
-            return True
+    def _generated(self, path: Path, base: Path) -> bool:
         # Stub bindings written by `workbench bindings`: every build makes its own.
+        top = path.relative_to(base).parts[0]
         return base == self.root and (
-            parts[0] in (self.world_module, *_GENERATED_BINDINGS)
-            or parts[0].startswith("componentize_py_")
+            top in (self.world_module, *_GENERATED_BINDINGS) or top.startswith("componentize_py_")
         )
 
     def editable_files(self) -> list[Path]:
@@ -157,11 +154,11 @@ def load_project(path: Path | str = ".") -> SkillProject:
     if not path.is_dir():
         raise ProjectError(f"{path} is not a folder; give the path of a skill project.")
 
-    config = read_toml(path / CONFIG_FILE, ProjectError)
-    skill = _table(config, "skill", path)
-    run = _table(config, "run", path)
+    config_path = path / CONFIG_FILE
+    config = TomlTable(read_toml(config_path, ProjectError), config_path, ProjectError)
+    skill = config.table("skill")
 
-    module = _str(skill, "module", path) or module_hint or _detect_module(path)
+    module = skill.string("module") or module_hint or _detect_module(path)
     module_file = path / f"{module}.py"
     if not module_file.is_file():
         raise ProjectError(
@@ -169,10 +166,10 @@ def load_project(path: Path | str = ".") -> SkillProject:
             "it or fix `module` in workbench.toml."
         )
 
-    wit_setting = _str(skill, "wit", path)
+    wit_setting = skill.string("wit")
     wit_path = (path / wit_setting) if wit_setting else _detect_wit(path)
     summary = read_wit(wit_path)
-    world = _str(skill, "world", path)
+    world = skill.string("world")
     if world is None:
         if len(summary.worlds) != 1:
             found = ", ".join(summary.worlds) or "none"
@@ -188,8 +185,8 @@ def load_project(path: Path | str = ".") -> SkillProject:
             "workbench.toml."
         )
 
-    output = path / (_str(skill, "output", path) or f"{BUILD_DIR}/{module}.wasm")
-    extra = tuple(path / p for p in _str_list(skill, "python-path", path))
+    output = path / (skill.string("output") or f"{BUILD_DIR}/{module}.wasm")
+    extra = tuple(path / p for p in skill.strings("python-path"))
     return SkillProject(
         root=path,
         module=module,
@@ -198,71 +195,39 @@ def load_project(path: Path | str = ".") -> SkillProject:
         package=summary.package,
         output=output,
         extra_python_paths=extra,
-        run=_run_defaults(run, path),
-        publish=_publish_settings(_table(config, "publish", path), path),
+        run=_run_defaults(config.table("run")),
+        publish=_publish_settings(config.table("publish"), path),
     )
 
 
-def _publish_settings(table: dict[str, Any], root: Path) -> PublishSettings:
-    insecure = table.get("insecure", False)
-    if not isinstance(insecure, bool):
-        raise ProjectError(f"{_key_line(root, 'insecure')}: `insecure` must be true or false.")
-    ca_file = _str(table, "ca-file", root)
+def _publish_settings(table: TomlTable, root: Path) -> PublishSettings:
+    ca_file = table.string("ca-file")
     return PublishSettings(
-        registry=_str(table, "registry", root),
-        repository=_str(table, "repository", root),
-        name=_str(table, "name", root),
-        tag=_str(table, "tag", root),
-        insecure=insecure,
+        registry=table.string("registry"),
+        repository=table.string("repository"),
+        name=table.string("name"),
+        tag=table.string("tag"),
+        insecure=table.boolean("insecure", False),
         ca_file=root / ca_file if ca_file else None,
     )
 
 
-def _key_line(root: Path, key: str) -> str:
-    return key_location(root / CONFIG_FILE, key)
-
-
-def _table(config: dict[str, Any], name: str, root: Path) -> dict[str, Any]:
-    table = config.get(name, {})
-    if not isinstance(table, dict):
-        raise ProjectError(f"{_key_line(root, name)}: `{name}` must be a table ([{name}]).")
-    return table
-
-
-def _str(table: dict[str, Any], key: str, root: Path) -> str | None:
-    value = table.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ProjectError(f"{_key_line(root, key)}: `{key}` must be a string.")
-    return value
-
-
-def _str_list(table: dict[str, Any], key: str, root: Path) -> list[str]:
-    value = table.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ProjectError(f"{_key_line(root, key)}: `{key}` must be a list of strings.")
-    return value
-
-
-def _run_defaults(run: dict[str, Any], root: Path) -> RunDefaults:
-    timeout = run.get("timeout", DEFAULT_TIMEOUT)
-    if not isinstance(timeout, int | float) or timeout <= 0:
-        raise ProjectError(
-            f"{_key_line(root, 'timeout')}: `timeout` must be a positive number of seconds."
-        )
+def _run_defaults(run: TomlTable) -> RunDefaults:
+    timeout = run.positive_number("timeout", DEFAULT_TIMEOUT, "number of seconds")
     try:
-        memory_limit = parse_size(run.get("memory-limit", DEFAULT_MEMORY_LIMIT))
-    except ValueError as error:
-        raise ProjectError(f"{_key_line(root, 'memory-limit')}: {error}.") from error
+        memory_limit = parse_size(run.data.get("memory-limit", DEFAULT_MEMORY_LIMIT))
+    except (ValueError, TypeError) as error:
+        raise run.fail("memory-limit", f"is not a size ({error})") from None
     if memory_limit < MINIMUM_MEMORY_LIMIT:
-        raise ProjectError(
-            f"{_key_line(root, 'memory-limit')}: `memory-limit` must be at least "
-            f"{format_size(MINIMUM_MEMORY_LIMIT)}; the interpreter alone needs "
-            "12 MiB."
+        raise run.fail(
+            "memory-limit",
+            f"must be at least {format_size(MINIMUM_MEMORY_LIMIT)}; the interpreter alone "
+            "needs 12 MiB",
         )
     return RunDefaults(
-        input=_str(run, "input", root),
-        model=_str(run, "model", root),
-        timeout=float(timeout),
+        input=run.string("input"),
+        model=run.string("model"),
+        timeout=timeout,
         memory_limit=memory_limit,
     )
 
@@ -323,6 +288,4 @@ def save_publish_settings(project: SkillProject, settings: PublishSettings) -> N
     if settings.ca_file:
         table["ca-file"] = os.path.relpath(settings.ca_file, project.root)
     document["publish"] = table
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(tomlkit.dumps(document), encoding="utf-8")
-    temporary.replace(path)
+    atomic_write(path, tomlkit.dumps(document))

@@ -14,7 +14,7 @@ from typing import Any
 
 from wasmtime.component import ComponentInstanceType, FuncType, String
 
-from workbench.csi import CsiHost
+from workbench.run.csi import CsiHost
 
 #: A host function as the linker calls it: (store, *arguments) -> result.
 HostFunction = Callable[..., Any]

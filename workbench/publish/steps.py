@@ -15,15 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.artifact import MANIFEST_MEDIA_TYPE, build_artifact, kernel_compatibility
 from workbench.cancel import CancelToken
-from workbench.credentials import NoKeyring, SecretStore, registry_account
-from workbench.errors import WorkbenchError
-from workbench.project import PublishSettings, SkillProject, save_publish_settings
-from workbench.registry import (
+from workbench.credentials import SecretStore, registry_account
+from workbench.errors import ComponentError, NoKeyring, RegistryError, UsageError
+from workbench.project.model import PublishSettings, SkillProject, save_publish_settings
+from workbench.publish.artifact import MANIFEST_MEDIA_TYPE, build_artifact, kernel_compatibility
+from workbench.publish.registry import (
     DEFAULT_TAG,
     RegistryCredentials,
-    RegistryError,
     RegistryTarget,
     SkillRegistry,
 )
@@ -118,7 +117,7 @@ def publish(
     try:
         layer = component.read_bytes()
     except OSError as error:
-        raise WorkbenchError(
+        raise ComponentError(
             f"Cannot read the component {component} ({error}); build the skill first."
         ) from None
     registry = SkillRegistry(target, credentials)
@@ -183,7 +182,7 @@ def default_target(
     repository = repository or os.environ.get(REPOSITORY_ENV)
     if not registry or not repository:
         missing = "registry" if not registry else "repository"
-        raise WorkbenchError(
+        raise UsageError(
             f"No {missing} to publish to; pass --{missing}, set "
             f"{REGISTRY_ENV if not registry else REPOSITORY_ENV}, or save one "
             "under [publish] in workbench.toml."
@@ -191,16 +190,18 @@ def default_target(
     return RegistryTarget(registry, repository, name, tag or DEFAULT_TAG, insecure, ca_file)
 
 
-def remember_target(project: SkillProject, target: RegistryTarget) -> None:
-    """Save where the project was published to, as its `[publish]` (never credentials)."""
-    save_publish_settings(
-        project,
-        PublishSettings(
-            target.registry,
-            target.repository,
-            target.name,
-            target.tag,
-            target.insecure,
-            target.ca_file,
-        ),
+def remember_target(project: SkillProject, target: RegistryTarget) -> bool:
+    """Save where the project was published to, as its `[publish]` (never credentials).
+    False when workbench.toml already said exactly that (then it is not rewritten)."""
+    settings = PublishSettings(
+        target.registry,
+        target.repository,
+        target.name,
+        target.tag,
+        target.insecure,
+        target.ca_file,
     )
+    if settings == project.publish:
+        return False
+    save_publish_settings(project, settings)
+    return True

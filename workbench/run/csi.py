@@ -19,6 +19,7 @@ from typing import Any
 
 from workbench.cancel import CancelToken
 from workbench.errors import ModelError, RunCancelled
+from workbench.fs import atomic_write
 from workbench.models.base import Completion, ModelProvider
 
 
@@ -131,6 +132,4 @@ class CsiHost:
 
 def write_trace(calls: list[CsiCall], path: Path) -> None:
     """The trace as JSON lines, one call a line (prompts and replies, never a key)."""
-    with path.open("w", encoding="utf-8") as file:
-        for call in calls:
-            file.write(json.dumps(call.to_dict(), ensure_ascii=False) + "\n")
+    atomic_write(path, "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in calls))

@@ -23,9 +23,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
-from workbench.diagnostics import Diagnostic, map_sandbox_paths, parse_build_errors
+from workbench.build.diagnostics import Diagnostic, map_sandbox_paths, parse_build_errors
 from workbench.errors import BuildError, ToolError, WorkbenchError
-from workbench.project import SkillProject
+from workbench.fs import atomic_write
+from workbench.project.model import SkillProject
 
 #: Points the workbench at another componentize-py executable.
 COMPONENTIZE_PY_ENV = "WORKBENCH_COMPONENTIZE_PY"
@@ -142,8 +143,9 @@ def is_up_to_date(project: SkillProject) -> bool:
     return _recorded_key(project) == input_key(project)
 
 
-def build_command(project: SkillProject, output: Path) -> list[str]:
-    command = [
+def _world_options(project: SkillProject) -> list[str]:
+    """componentize-py and the options that pick the project's WIT world."""
+    return [
         *componentize_py_command(),
         "-d",
         str(project.wit_path),
@@ -151,9 +153,11 @@ def build_command(project: SkillProject, output: Path) -> list[str]:
         project.world,
         "--world-module",
         project.world_module,
-        "componentize",
-        project.module,
     ]
+
+
+def build_command(project: SkillProject, output: Path) -> list[str]:
+    command = [*_world_options(project), "componentize", project.module]
     for path in project.python_paths:
         command += ["-p", str(path)]
     return [*command, "-o", str(output)]
@@ -236,7 +240,7 @@ async def build(project: SkillProject, *, force: bool = False) -> AsyncIterator[
         yield BuildFailed(_build_error(project, stderr_lines, returncode), duration)
         return
     os.replace(partial, project.output)
-    _key_file(project).write_text(json.dumps({"key": key}), encoding="utf-8")
+    atomic_write(_key_file(project), json.dumps({"key": key}))
     yield BuildSucceeded(project.output, duration, cached=False)
 
 
@@ -300,17 +304,7 @@ def _build_error(
 async def write_bindings(project: SkillProject, target: Path | None = None) -> Path:
     """Write componentize-py's stub bindings (the `skill` package) for editors and type checkers."""
     target = target or project.root
-    command = [
-        *componentize_py_command(),
-        "-d",
-        str(project.wit_path),
-        "-w",
-        project.world,
-        "--world-module",
-        project.world_module,
-        "bindings",
-        str(target),
-    ]
+    command = [*_world_options(project), "bindings", str(target)]
     try:
         process = await asyncio.create_subprocess_exec(
             *command,

@@ -1,0 +1,2 @@
+"""Component -> registry: the OCI artifact a Pharia Kernel pulls, the registry client, and the
+steps of publishing and logging in."""

@@ -1,0 +1,1 @@
+"""Component -> output: the wasmtime runtime, the worlds it can host, and the CSI host side."""

@@ -1,0 +1,114 @@
+"""The app's session state, free of Textual: the run history, the last request, and how two
+runs differ. Widgets show it; nothing here knows a widget."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from workbench.flows import RunRequest
+from workbench.run.runtime import RunResult
+
+#: Error kinds as a person would say them in the History's status column.
+_STATUS = {
+    "skill-raised": "skill raised",
+    "skill-crashed": "skill crashed",
+    "timeout": "timed out",
+    "memory-limit": "out of memory",
+    "cancelled": "cancelled",
+    "model": "model failed",
+    "component": "bad component",
+    "build": "build failed",
+    "internal": "internal error",
+}
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run in this session's history."""
+
+    number: int
+    request: RunRequest
+    result: RunResult
+
+    @property
+    def input(self) -> str:
+        return self.request.input
+
+    @property
+    def model(self) -> str | None:
+        return self.request.model_override
+
+    @property
+    def provider(self) -> str:
+        return self.result.provider or self.request.provider or "?"
+
+    @property
+    def status(self) -> str:
+        error = self.result.error
+        if error is None:
+            return "ok"
+        return _STATUS.get(error.kind, error.kind.replace("-", " "))
+
+    def describe(self) -> str:
+        """The whole run as text: what was asked, what came back, and how long it took."""
+        result = self.result
+        timings = result.timings
+        body = result.output if result.ok else f"{result.error}"
+        details = getattr(result.error, "details", "") if result.error else ""
+        calls = (
+            "\n".join(
+                f"  {c.function}({c.model_requested} → {c.model_served}) {c.duration * 1000:.1f} ms"
+                for c in result.csi_calls
+            )
+            or "  none"
+        )
+        return (
+            f"Run #{self.number}\ninput: {self.input}\nprovider: {self.provider}\n"
+            f"model: {self.model or '(skill’s own)'}\nstatus: {self.status}\n"
+            f"load {timings.load * 1000:.1f} ms · instantiate "
+            f"{timings.instantiate * 1000:.1f} ms · run {timings.run * 1000:.1f} ms\n\n"
+            f"CSI calls:\n{calls}\n\noutput:\n{body}\n{details}\n"
+            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        )
+
+
+@dataclass
+class RunHistory:
+    records: list[RunRecord] = field(default_factory=list)
+
+    def add(self, request: RunRequest, result: RunResult) -> RunRecord:
+        record = RunRecord(len(self.records) + 1, request, result)
+        self.records.append(record)
+        return record
+
+    def counterpart(self, record: RunRecord) -> RunRecord | None:
+        """The run to compare `record` with: the one before it, else the one after."""
+        if len(self.records) < 2:
+            return None
+        index = self.records.index(record)
+        return self.records[index - 1] if index > 0 else self.records[1]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+@dataclass(frozen=True)
+class ComparedLine:
+    text: str
+    differs: bool
+
+
+def compare_lines(left: str, right: str) -> tuple[list[ComparedLine], list[ComparedLine]]:
+    """Both texts by line, each line marked when it has no equal on the other side."""
+    a, b = left.splitlines(), right.splitlines()
+    left_marks = [True] * len(a)
+    right_marks = [True] * len(b)
+    for block in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks():
+        for offset in range(block.size):
+            left_marks[block.a + offset] = False
+            right_marks[block.b + offset] = False
+    return (
+        [ComparedLine(t, d) for t, d in zip(a, left_marks, strict=True)],
+        [ComparedLine(t, d) for t, d in zip(b, right_marks, strict=True)],
+    )
