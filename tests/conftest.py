@@ -10,7 +10,9 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -82,6 +84,15 @@ def build_events(project: SkillProject, force: bool = False) -> list[BuildEvent]
     return asyncio.run(collect(build(project, force=force)))
 
 
+#: A build's events, each with the seconds since the build began at which it arrived.
+TimedEvents = list[tuple[float, BuildEvent]]
+
+
+async def collect_timed(events: AsyncIterator[BuildEvent]) -> TimedEvents:
+    started = time.monotonic()
+    return [(time.monotonic() - started, event) async for event in events]
+
+
 def copy_project(source: Path, target: Path, with_wit: bool = True) -> Path:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
     if with_wit and not any(target.glob("*.wit")):
@@ -89,25 +100,41 @@ def copy_project(source: Path, target: Path, with_wit: bool = True) -> Path:
     return target
 
 
-def built(project_dir: Path) -> SkillProject:
+def built(project_dir: Path, builds: dict[Path, TimedEvents]) -> SkillProject:
+    """Build the project for real (forced: a copied `build/` must not make it a cache hit)
+    and keep its events in `builds` under its folder, so the build tests can read the stream
+    of a build that already ran instead of paying for another."""
     project = load_project(project_dir)
-    events = build_events(project)
-    assert isinstance(events[-1], BuildSucceeded), events[-1]
+    events = asyncio.run(collect_timed(build(project, force=True)))
+    builds[project.root] = events
+    assert isinstance(events[-1][1], BuildSucceeded), events[-1]
     return project
 
 
 @pytest.fixture(scope="session")
-def haiku_project(tmp_path_factory: pytest.TempPathFactory) -> SkillProject:
+def session_builds() -> dict[Path, TimedEvents]:
+    """The events of each session fixture's build, by project folder."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def haiku_project(
+    tmp_path_factory: pytest.TempPathFactory, session_builds: dict[Path, TimedEvents]
+) -> SkillProject:
     """The bundled example, built; tests must not change its files (copy it instead)."""
     return built(
-        copy_project(REPOSITORY / "examples/haiku", tmp_path_factory.mktemp("example") / "haiku")
+        copy_project(REPOSITORY / "examples/haiku", tmp_path_factory.mktemp("example") / "haiku"),
+        session_builds,
     )
 
 
 @pytest.fixture(scope="session")
-def behaviours_project(tmp_path_factory: pytest.TempPathFactory) -> SkillProject:
+def behaviours_project(
+    tmp_path_factory: pytest.TempPathFactory, session_builds: dict[Path, TimedEvents]
+) -> SkillProject:
     return built(
-        copy_project(DATA / "skills/behaviours", tmp_path_factory.mktemp("skills") / "behaviours")
+        copy_project(DATA / "skills/behaviours", tmp_path_factory.mktemp("skills") / "behaviours"),
+        session_builds,
     )
 
 
@@ -122,15 +149,55 @@ class SecretService:
     password: str
 
 
-def start_session_bus(home: Path) -> tuple[subprocess.Popen[str], str]:
+@contextmanager
+def session_bus(home: Path) -> Iterator[str]:
+    """A private D-Bus session bus; yields its address and stops it on the way out."""
     bus = subprocess.Popen(
         ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "HOME": str(home)},
     )
-    assert bus.stdout is not None
-    return bus, bus.stdout.readline().strip()
+    try:
+        assert bus.stdout is not None
+        yield bus.stdout.readline().strip()
+    finally:
+        bus.terminate()
+        bus.wait(timeout=10)
+
+
+@contextmanager
+def keyring_daemon(home: Path, bus_address: str, password: str | None) -> Iterator[None]:
+    """gnome-keyring's Secret Service on the bus, its keyring under `home`: unlocked with
+    `password`, or locked without one. It runs in the foreground, as our child, so that it
+    is stopped on the way out (`--start` hands over to a daemon that no test stops)."""
+    runtime_dir = home / "run"  # its control socket: private, not another daemon's
+    runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "DBUS_SESSION_BUS_ADDRESS": bus_address,
+        "XDG_RUNTIME_DIR": str(runtime_dir),
+    }
+    env.pop("DISPLAY", None)  # no unlock prompt can be shown, as on a server
+    command = ["gnome-keyring-daemon", "--foreground", "--components=secrets"]
+    daemon = subprocess.Popen(
+        [*command, "--unlock"] if password is not None else command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    )
+    try:
+        assert daemon.stdin is not None
+        daemon.stdin.write(password or "")
+        daemon.stdin.close()
+        _wait_for_secret_service(bus_address)
+        yield
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -142,25 +209,12 @@ def secret_service(isolated_home: Path) -> Iterator[SecretService]:
     for tool in ("dbus-daemon", "gnome-keyring-daemon"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing: apt-get install gnome-keyring dbus dbus-x11")
-    bus, address = start_session_bus(isolated_home)
     password = "keyring-test-password"
-    runtime_dir = isolated_home / "run"  # its control socket: private, not another daemon's
-    runtime_dir.mkdir(mode=0o700, exist_ok=True)
-    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": str(runtime_dir)}
-    env.pop("DISPLAY", None)
-    daemon = subprocess.Popen(
-        ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        text=True,
-    )
-    assert daemon.stdin is not None
-    daemon.stdin.write(password)
-    daemon.stdin.close()
-    _wait_for_secret_service(address)
-    with pytest.MonkeyPatch.context() as patch:
+    with (
+        session_bus(isolated_home) as address,
+        keyring_daemon(isolated_home, address, password),
+        pytest.MonkeyPatch.context() as patch,
+    ):
         patch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
         patch.delenv("DISPLAY", raising=False)
         import keyring.backends.SecretService
@@ -169,10 +223,6 @@ def secret_service(isolated_home: Path) -> Iterator[SecretService]:
         # daemon ran. A fresh process finds it by itself (the CLI tests show that).
         keyring.set_keyring(keyring.backends.SecretService.Keyring())
         yield SecretService(address, password)
-    daemon.terminate()
-    daemon.wait(timeout=10)
-    bus.terminate()
-    bus.wait(timeout=10)
     import keyring.backends.fail
 
     keyring.set_keyring(keyring.backends.fail.Keyring())  # what a machine without one has

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, REPOSITORY, build_events, copy_project
+from tests.conftest import DATA, REPOSITORY, TimedEvents, build_events, copy_project
 from workbench.build.builder import (
     COMPONENTIZE_PY_ENV,
     BuildFailed,
@@ -29,9 +29,21 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_build_streams_log_and_writes_component(haiku_project: SkillProject) -> None:
-    # The fixture built it; a forced build of a copy shows the whole event stream.
-    assert haiku_project.output.stat().st_size > 1_000_000
+def test_build_streams_log_and_writes_component(
+    haiku_project: SkillProject, session_builds: dict[Path, TimedEvents]
+) -> None:
+    # The session fixture's real build, as it streamed: no second 7 s build for this test.
+    timed = session_builds[haiku_project.root]
+    (start_time, started), *middle, (end_time, finished) = timed
+    assert isinstance(started, BuildStarted)
+    assert Path(started.command[0]).name == "componentize-py"
+    assert " componentize haiku " in " ".join(started.command)
+    assert all(isinstance(event, BuildLog) for _, event in middle)
+    assert "Component built successfully" in [event.line for _, event in middle]
+    assert isinstance(finished, BuildSucceeded) and not finished.cached
+    assert finished.component == haiku_project.output
+    # Streamed, not handed over at the end: the start came while componentize-py worked.
+    assert end_time - start_time > 1.0
     assert haiku_project.output.read_bytes()[:4] == b"\0asm"
 
 

@@ -95,6 +95,13 @@ def test_skill_prints_go_to_stderr_and_output_to_stdout(behaviours_project) -> N
     assert ran.stdout.startswith("[echo: model 'behaviour-model'")
 
 
+def test_a_last_stderr_line_without_newline_is_printed(behaviours_project) -> None:
+    ran = workbench("run", behaviours_project.root, "-i", "tail")
+    assert ran.returncode == 0, ran.stderr
+    assert "last words\n" in ran.stderr
+    assert ran.stdout == "done\n"
+
+
 def test_timeout_and_memory_limit_flags(behaviours_project) -> None:
     looped = workbench("run", behaviours_project.root, "-i", "loop", "--timeout", "0.5")
     assert looped.returncode == 1
@@ -121,3 +128,19 @@ def test_user_errors_are_one_line(tmp_path: Path, haiku_project: SkillProject) -
 
     bad_size = workbench("run", haiku_project.root, "-i", "x", "--memory-limit", "lots")
     assert bad_size.returncode == 2 and "memory-limit" in bad_size.stderr
+
+
+def test_run_json_has_one_shape_for_a_run_and_a_failed_build(
+    haiku_project: SkillProject, tmp_path: Path
+) -> None:
+    ran = workbench("run", haiku_project.root, "--input", "oak trees", "--json")
+    broken = copy_project(haiku_project.root, tmp_path / "broken")
+    source = broken / "haiku.py"
+    source.write_text(source.read_text().replace("def run(self, in_: str) -> str:", "def run("))
+    failed = workbench("run", broken, "--input", "oak trees", "--json")
+    assert failed.returncode == 1
+    good, bad = json.loads(ran.stdout), json.loads(failed.stdout)
+    assert set(bad) == set(good)
+    assert set(bad["error"]) == {"kind", "message", "details", "diagnostics"}
+    assert bad["error"]["kind"] == "build" and bad["provider"] == good["provider"] == "echo"
+    assert bad["error"]["diagnostics"][0].startswith(f"{source}:6")

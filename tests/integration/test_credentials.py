@@ -4,15 +4,13 @@ locked-keyring cases, and a whole run that must leave the key nowhere but the ke
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import keyring.backends.fail
 import keyring.backends.SecretService
 import pytest
 
-from tests.conftest import copy_project, start_session_bus
+from tests.conftest import copy_project, keyring_daemon, session_bus
 from tests.conftest import run_workbench as workbench
 from tests.servers.model_api import ModelServerState, OpenAIApi, model_server, reply_for
 from workbench.credentials import API_KEY_ENV, SecretStore, provider_account
@@ -58,31 +56,12 @@ def test_a_locked_keyring_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
     cannot be shown here, as when a user dismisses it."""
     home = tmp_path / "home"
     home.mkdir()
-    bus, address = start_session_bus(home)
-    try:
-        (home / "run").mkdir(mode=0o700)
-        env = {
-            **os.environ,
-            "HOME": str(home),
-            "DBUS_SESSION_BUS_ADDRESS": address,
-            "XDG_RUNTIME_DIR": str(home / "run"),
-        }
-        env.pop("DISPLAY", None)
-        subprocess.run(
-            ["gnome-keyring-daemon", "--start", "--components=secrets"],
-            env=env,
-            capture_output=True,
-            check=True,
-            timeout=30,
-        )
+    with session_bus(home) as address, keyring_daemon(home, address, password=None):
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
         monkeypatch.setenv("HOME", str(home))
         store = SecretStore(keyring.backends.SecretService.Keyring())
         with pytest.raises(CredentialsError) as caught:
             store.set(provider_account("x"), SECRET, env_override=API_KEY_ENV)
-    finally:
-        bus.terminate()
-        bus.wait(timeout=10)
     message = str(caught.value)
     assert "keyring" in message and "WORKBENCH_API_KEY" in message and "\n" not in message
 

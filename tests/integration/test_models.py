@@ -230,3 +230,43 @@ def test_replay_records_then_plays_back_offline(runtime, haiku_project, tmp_path
     assert isinstance(missing.error, ModelError)
     assert "No recorded reply for model 'luminous-extended-control'" in str(missing.error)
     assert "Write a haiku about pines" in str(missing.error)
+
+
+def _eventually(condition, within: float = 3.0) -> bool:
+    deadline = time.monotonic() + within
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_the_catalog_closes_the_connections_of_providers_it_drops(tmp_path: Path) -> None:
+    from workbench.credentials import SecretStore
+    from workbench.models.catalog import ProviderCatalog
+
+    with model_server(OpenAIApi()) as server:
+        configured = {"local": ProviderSettings("local", "openai", server.base_url)}
+        catalog = ProviderCatalog(configured, SecretStore(), tmp_path)
+        live = lambda: server.state.live_connections  # noqa: E731
+        catalog.open("local").provider.list_models()
+        assert live() == 1, "keep-alive holds the connection open"
+        catalog.update(configured)  # new settings: the old provider is done with
+        assert _eventually(lambda: live() == 0), "update() left a connection open"
+        catalog.open("local").provider.list_models()
+        assert live() == 1
+        catalog.close()
+        assert _eventually(lambda: live() == 0), "close() left a connection open"
+
+
+def test_a_provider_the_catalog_closed_says_so_when_still_used(tmp_path: Path) -> None:
+    """A run holding a provider while its settings are saved gets one sentence, not a crash."""
+    from workbench.credentials import SecretStore
+    from workbench.models.catalog import ProviderCatalog
+
+    with model_server(OpenAIApi()) as server:
+        configured = {"local": ProviderSettings("local", "openai", server.base_url)}
+        catalog = ProviderCatalog(configured, SecretStore(), tmp_path)
+        held = catalog.open("local").provider
+        catalog.update(configured)
+        with pytest.raises(ModelError, match=r"was closed \(its settings changed .*; run again"):
+            held.complete_text("p", SEED_MODEL)
+        assert not server.state.requests

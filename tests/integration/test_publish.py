@@ -343,3 +343,42 @@ def test_login_without_a_keyring_points_at_the_variables(http_registry, monkeypa
     assert logged_in.stderr == (
         "error: There is no OS keyring to save the secret in; set SKILL_REGISTRY_TOKEN instead.\n"
     )
+
+
+def test_only_a_cut_or_unanswered_request_is_unreachable_and_retried(http_registry) -> None:
+    """Whether to try again is decided by the error's type, not its wording: a cut upload
+    and a timeout are RegistryUnreachable (retried); a 401 is not (never retried)."""
+    import hashlib
+    import socket
+    import time
+
+    from tests.servers.flaky_proxy import flaky_proxy
+    from workbench.errors import RegistryUnreachable
+
+    data = bytes(range(256)) * 4096  # 1 MiB: every try is cut while it is sent
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    with flaky_proxy(http_registry.host, cut_after=100_000) as (proxy, state):
+        state.cuts_left = 10
+        target = RegistryTarget(proxy, "cut-always", "haiku", insecure=True)
+        with pytest.raises(RegistryUnreachable, match=r"\(the connection was cut\)"):
+            SkillRegistry(target, GOOD, retries=2).upload(data, digest)
+    assert state.cuts == 3, "the cut upload was tried three times"
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # connects, never answers
+        host = f"127.0.0.1:{silent.getsockname()[1]}"
+        with pytest.raises(RegistryUnreachable, match=r"did not answer within 0.3 s"):
+            SkillRegistry(RegistryTarget(host, "x", "haiku", insecure=True), GOOD, timeout=0.3)
+
+    target = RegistryTarget(http_registry.host, "refused-once", "haiku", insecure=True)
+    with pytest.raises(RegistryError, match=r"refused the credentials .*\(401\)") as refused:
+        SkillRegistry(target, RegistryCredentials(USER, "wrong")).upload(data, digest)
+    assert not isinstance(refused.value, RegistryUnreachable)
+
+    def upload_posts() -> int:
+        log = http_registry.log.read_text(errors="replace")
+        return log.count('"POST /v2/refused-once/haiku/blobs/uploads/ ')
+
+    deadline = time.monotonic() + 2
+    while upload_posts() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the registry logs a request just after answering it
+    assert upload_posts() == 1, "a refused upload is not tried again"

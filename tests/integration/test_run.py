@@ -22,7 +22,7 @@ from workbench.errors import (
 from workbench.models import EchoProvider
 from workbench.project.model import SkillProject
 from workbench.run.csi import CsiHost
-from workbench.run.runtime import RunLimits, RunResult, SkillRuntime
+from workbench.run.runtime import RunLimits, RunResult, SkillRuntime, Stream
 
 SEED_PROMPT = "Write a haiku about oak trees\n\n### Response:"
 SEED_MODEL = "luminous-extended-control"
@@ -173,3 +173,44 @@ def test_missing_component_says_to_build(runtime, tmp_path: Path) -> None:
     result = runtime.run(tmp_path / "nothing.wasm", "x", CsiHost(EchoProvider()))
     assert isinstance(result.error, ComponentError)
     assert "workbench build" in str(result.error)
+
+
+def run_streaming_stderr(
+    runtime: SkillRuntime, project: SkillProject, text: str
+) -> tuple[RunResult, str]:
+    """A run, and the stderr its output listener was told, joined."""
+    streamed: list[str] = []
+
+    def listen(stream: Stream, chunk: str) -> None:
+        if stream == "stderr":
+            streamed.append(chunk)
+
+    result = runtime.run(
+        project.output,
+        text,
+        CsiHost(EchoProvider()),
+        expected_world=project.qualified_world,
+        sandbox_paths=project.python_paths,
+        on_output=listen,
+    )
+    return result, "".join(streamed)
+
+
+def test_a_last_stderr_line_without_newline_is_kept_and_streamed(runtime, behaviours_project):
+    result, streamed = run_streaming_stderr(runtime, behaviours_project, "tail")
+    assert result.ok and result.output == "done", result.error
+    assert result.stderr == "last words\n"
+    assert streamed == "last words\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "error"),
+    [("tail-raise", "famous last words", SkillRaised), ("tail-exit", "exit words", SkillCrashed)],
+)
+def test_a_failed_runs_last_stderr_line_without_newline_is_kept_and_streamed(
+    runtime, behaviours_project, text, words, error
+) -> None:
+    result, streamed = run_streaming_stderr(runtime, behaviours_project, text)
+    assert isinstance(result.error, error)
+    assert words in result.stderr
+    assert words in streamed

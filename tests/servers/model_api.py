@@ -19,6 +19,8 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: Any
+    #: When it arrived (time.monotonic), so a test can tell what came after a cancel.
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -29,6 +31,9 @@ class ModelServerState:
     failures: list[str] = field(default_factory=list)
     slow_seconds: float = 0.0
     requests: list[Recorded] = field(default_factory=list)
+    #: TCP connections open right now (a client's keep-alive ones included).
+    live_connections: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def reply_for(model: str, prompt: str) -> str:
@@ -37,6 +42,8 @@ def reply_for(model: str, prompt: str) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    # Keep-alive, as real model servers do: a client must close its connections itself.
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, *args: Any) -> None:  # keep test output clean
         pass
@@ -70,6 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
         if failure == "malformed":
             self._send_raw(200, b"{not json", "application/json")
         elif failure == "drop":
+            self.close_connection = True
             self.connection.close()
         else:
             headers = {"Retry-After": "0"} if failure == "429" else {}
@@ -219,6 +227,19 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.api = api
         self.state = state
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.state.lock:
+            self.state.live_connections += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        # Called once per accepted connection, when its handler is done with it.
+        try:
+            super().shutdown_request(request)
+        finally:
+            with self.state.lock:
+                self.state.live_connections -= 1
 
 
 @dataclass

@@ -83,6 +83,9 @@ def test_a_cancelled_host_refuses_further_model_calls() -> None:
 
 def test_echo_is_deterministic_and_unknown_providers_are_refused() -> None:
     echo = open_provider(settings_for("echo", {})).provider
-    assert echo.complete_text("p", "m") == echo.complete_text("p", "m")
+    for _ in range(2):
+        reply = echo.complete_text("write a poem", "luminous-base")
+        assert reply.text == "[echo: model 'luminous-base' received this prompt]\nwrite a poem"
+        assert reply.model == "luminous-base"
     with pytest.raises(ModelError, match="no model provider called 'gpt'"):
         settings_for("gpt", {})

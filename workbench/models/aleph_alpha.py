@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from workbench.cancel import CancelToken
 from workbench.models.base import Completion
 from workbench.models.http import HttpModelProvider
 
@@ -14,7 +15,9 @@ class AlephAlphaProvider(HttpModelProvider):
     LABEL = "Aleph Alpha API"
     DEFAULT_BASE_URL = "https://api.aleph-alpha.com"
 
-    def complete_text(self, prompt: str, model: str) -> Completion:
+    def complete_text(
+        self, prompt: str, model: str, *, cancel: CancelToken | None = None
+    ) -> Completion:
         sampling = self.settings.sampling
         body: dict[str, Any] = {
             "model": model,
@@ -25,7 +28,7 @@ class AlephAlphaProvider(HttpModelProvider):
             body["temperature"] = sampling.temperature
         if sampling.stop:
             body["stop_sequences"] = list(sampling.stop)
-        data = self.request_json("POST", "complete", model=model, body=body)
+        data = self.request_json("POST", "complete", model=model, body=body, cancel=cancel)
         try:
             text = data["completions"][0]["completion"]
             if not isinstance(text, str):

@@ -2,13 +2,17 @@
 
 A provider answers one completion at a time, from any thread. It returns a `Completion` or
 raises `workbench.errors.ModelError` with one sentence naming the provider, the model and
-what to do. It never raises anything else for a failure a user can cause.
+what to do. It never raises anything else for a failure a user can cause. Given a cancel
+token, it raises `workbench.errors.RunCancelled` soon after the token is cancelled and sends
+no request after that.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
+
+from workbench.cancel import CancelToken
 
 
 @dataclass(frozen=True)
@@ -27,8 +31,11 @@ class ModelProvider(Protocol):
     OFFLINE: ClassVar[bool]
     name: str
 
-    def complete_text(self, prompt: str, model: str) -> Completion:
-        """Complete `prompt` with `model`; raise ModelError on failure."""
+    def complete_text(
+        self, prompt: str, model: str, *, cancel: CancelToken | None = None
+    ) -> Completion:
+        """Complete `prompt` with `model`; raise ModelError on failure, RunCancelled once
+        `cancel` is cancelled."""
         ...
 
     def list_models(self) -> list[str]:

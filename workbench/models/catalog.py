@@ -1,5 +1,5 @@
 """The providers a user can pick from (configured ones, then the built-in kinds), opened
-on demand and kept open until their settings change."""
+on demand and kept open until their settings change or the catalog is closed."""
 
 from __future__ import annotations
 
@@ -37,7 +37,26 @@ class ProviderCatalog:
             return self._open[name]
 
     def update(self, configured: dict[str, ProviderSettings]) -> None:
-        """New settings (or a new key): reopen providers the next time they are used."""
+        """New settings (or a new key): close the open providers and reopen them the next
+        time they are used."""
         with self._lock:
             self.configured = dict(configured)
-            self._open.clear()
+            stale = self._take_open()
+        _close_all(stale)
+
+    def close(self) -> None:
+        """Close every open provider (their connections); the catalog may still open more."""
+        with self._lock:
+            stale = self._take_open()
+        _close_all(stale)
+
+    def _take_open(self) -> list[ResolvedProvider]:
+        stale = list(self._open.values())
+        self._open.clear()
+        return stale
+
+
+def _close_all(providers: list[ResolvedProvider]) -> None:
+    # Outside the lock: closing waits for sockets, and opening another must not wait for it.
+    for resolved in providers:
+        resolved.provider.close()

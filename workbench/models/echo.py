@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from workbench.cancel import CancelToken
 from workbench.models.base import Completion
 
 
@@ -18,7 +19,10 @@ class EchoProvider:
     def __init__(self, name: str = "echo") -> None:
         self.name = name
 
-    def complete_text(self, prompt: str, model: str) -> Completion:
+    def complete_text(
+        self, prompt: str, model: str, *, cancel: CancelToken | None = None
+    ) -> Completion:
+        # Answers at once: there is nothing a cancel could cut short.
         text = f"[echo: model {model!r} received this prompt]\n{prompt}"
         return Completion(
             text=text,

@@ -1,16 +1,21 @@
 """What every HTTP model provider shares: one client, bounded retries with backoff for 429
-and 5xx, and one clear sentence for each way a server can fail."""
+and 5xx, cancelling that stops the retries and drops the request in flight, and one clear
+sentence for each way a server can fail."""
 
 from __future__ import annotations
 
-import time
+import contextlib
+import socket
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from workbench.cancel import CancelToken
 from workbench.credentials import API_KEY_ENV
-from workbench.errors import ModelError
+from workbench.errors import ModelError, RunCancelled
 
 #: Retry-After is honoured up to this many seconds; a longer wait is reported instead.
 MAX_RETRY_AFTER = 10.0
@@ -69,13 +74,23 @@ class HttpModelProvider:
         *,
         model: str | None = None,
         body: dict[str, Any] | None = None,
+        cancel: CancelToken | None = None,
     ) -> Any:
-        """Send one request (retrying 429 and 5xx) and return its JSON, or raise ModelError."""
+        """Send one request (retrying 429 and 5xx) and return its JSON, or raise ModelError;
+        raise RunCancelled as soon as `cancel` is, and send nothing after that."""
         about = f" for model {model!r}" if model else ""
+        # Without a token nothing can cancel, and waiting on a fresh one is a plain sleep.
+        backoff_clock = cancel or CancelToken()
         attempt = 0
         while True:
+            self._stop_if_cancelled(cancel)
+            if self._client.is_closed:
+                raise ModelError(
+                    f"{_capital(self._where())} was closed (its settings changed or the app "
+                    "is closing); run again."
+                )
             try:
-                response = self._client.request(method, path.lstrip("/"), json=body)
+                response = self._send(method, path, body, cancel)
             except httpx.ConnectError as error:
                 raise ModelError(
                     f"Cannot reach {self._where()} ({_reason(error)}); start the "
@@ -96,7 +111,7 @@ class HttpModelProvider:
                 wait = _retry_after(response) or self.settings.backoff * 2**attempt
                 if wait <= MAX_RETRY_AFTER:
                     attempt += 1
-                    time.sleep(wait)
+                    backoff_clock.wait(wait)
                     continue
             if status == 429:
                 raise ModelError(
@@ -131,12 +146,78 @@ class HttpModelProvider:
                     "JSON; check that the base URL points at the API."
                 ) from None
 
+    def _stop_if_cancelled(self, cancel: CancelToken | None) -> None:
+        if cancel is not None and cancel.is_cancelled:
+            raise RunCancelled(f"The call to {self._where()} was cancelled.")
+
+    def _send(
+        self, method: str, path: str, body: dict[str, Any] | None, cancel: CancelToken | None
+    ) -> httpx.Response:
+        """One attempt, read whole. With a token it runs on a thread of its own, so that the
+        caller can stop waiting the moment the token is cancelled, even before the server
+        has begun to answer."""
+        request = self._client.build_request(method, path.lstrip("/"), json=body)
+        if cancel is None:
+            return self._client.send(request)
+        outcome: Future[httpx.Response] = Future()
+        settled = threading.Event()
+
+        def attempt() -> None:
+            try:
+                outcome.set_result(self._receive(request, cancel))
+            except BaseException as error:  # handed over to the waiting caller
+                outcome.set_exception(error)
+            finally:
+                settled.set()
+
+        stop_listening = cancel.add_listener(settled.set)
+        try:
+            threading.Thread(target=attempt, name="model-request", daemon=True).start()
+            settled.wait()
+        finally:
+            stop_listening()
+        self._stop_if_cancelled(cancel)
+        return outcome.result()
+
+    def _receive(self, request: httpx.Request, cancel: CancelToken) -> httpx.Response:
+        """Send `request` and read its answer a chunk at a time; once `cancel` fires, the
+        connection is cut (never returned to the pool half-read) and nothing more is read."""
+        self._stop_if_cancelled(cancel)
+        response = self._client.send(request, stream=True)
+        stop_listening = cancel.add_listener(lambda: _cut(response))
+        try:
+            chunks = []
+            for chunk in response.iter_raw():
+                self._stop_if_cancelled(cancel)
+                chunks.append(chunk)
+        finally:
+            stop_listening()
+            response.close()
+        # The raw bytes with the original headers, so a compressed body is decoded as usual.
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=b"".join(chunks),
+            request=request,
+            extensions={"reason_phrase": response.reason_phrase.encode()},
+        )
+
     def malformed(self, model: str | None, what: str) -> ModelError:
         about = f" for model {model!r}" if model else ""
         return ModelError(
             f"{_capital(self._where())} answered{about} without {what}; check "
             "that the base URL points at the right kind of API."
         )
+
+
+def _cut(response: httpx.Response) -> None:
+    """Shut the response's socket down: this wakes a read blocked on it in another thread,
+    which closing alone would not."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):  # already closed, by either side
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _capital(text: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
+from workbench.cancel import CancelToken
 from workbench.models.base import Completion
 from workbench.models.http import HttpModelProvider, HttpSettings
 
@@ -23,7 +24,9 @@ class OpenAIProvider(HttpModelProvider):
         super().__init__(name, settings)
         self.mode = mode
 
-    def complete_text(self, prompt: str, model: str) -> Completion:
+    def complete_text(
+        self, prompt: str, model: str, *, cancel: CancelToken | None = None
+    ) -> Completion:
         sampling = self.settings.sampling
         body: dict[str, Any] = {"model": model, "max_tokens": sampling.max_tokens}
         if sampling.temperature is not None:
@@ -32,10 +35,11 @@ class OpenAIProvider(HttpModelProvider):
             body["stop"] = list(sampling.stop)
         if self.mode == "chat":
             body["messages"] = [{"role": "user", "content": prompt}]
-            data = self.request_json("POST", "chat/completions", model=model, body=body)
+            path = "chat/completions"
         else:
             body["prompt"] = prompt
-            data = self.request_json("POST", "completions", model=model, body=body)
+            path = "completions"
+        data = self.request_json("POST", path, model=model, body=body, cancel=cancel)
         try:
             choice = data["choices"][0]
             text = choice["message"]["content"] if self.mode == "chat" else choice["text"]

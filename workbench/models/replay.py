@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
+from workbench.cancel import CancelToken
 from workbench.errors import ModelError
 from workbench.fs import atomic_write
 from workbench.models.base import Completion, ModelProvider
@@ -42,7 +43,10 @@ class ReplayProvider:
         self.path = path
         self._replies: dict[tuple[str, str], dict[str, Any]] | None = None
 
-    def complete_text(self, prompt: str, model: str) -> Completion:
+    def complete_text(
+        self, prompt: str, model: str, *, cancel: CancelToken | None = None
+    ) -> Completion:
+        # Reads a local file at once: there is nothing a cancel could cut short.
         if self._replies is None:
             self._replies = _load(self.path)
         entry = self._replies.get((model, prompt))
@@ -80,8 +84,10 @@ class RecordingProvider:
         self.kind = inner.kind  # type: ignore[misc]
         self._lock = threading.Lock()
 
-    def complete_text(self, prompt: str, model: str) -> Completion:
-        completion = self.inner.complete_text(prompt, model)
+    def complete_text(
+        self, prompt: str, model: str, *, cancel: CancelToken | None = None
+    ) -> Completion:
+        completion = self.inner.complete_text(prompt, model, cancel=cancel)
         with self._lock:
             replies = _load(self.path)
             replies[(model, prompt)] = {

@@ -23,7 +23,7 @@ import oras.provider
 import requests
 
 from workbench.cancel import CancelToken
-from workbench.errors import PublishCancelled, RegistryError
+from workbench.errors import PublishCancelled, RegistryError, RegistryUnreachable
 
 DEFAULT_TAG = "latest"
 _CHUNK = 256 * 1024
@@ -111,6 +111,8 @@ def _request_plain(
 
 
 def _network_error(target: RegistryTarget, error: Exception, timeout: float) -> RegistryError:
+    """One sentence for a failed request; RegistryUnreachable when the request may not have
+    arrived whole (cut, or no answer in time), so that trying again may work."""
     if isinstance(error, PublishCancelled):
         return error
     if isinstance(error, requests.exceptions.SSLError):
@@ -119,23 +121,25 @@ def _network_error(target: RegistryTarget, error: Exception, timeout: float) -> 
             "--ca-file with the CA that signed it (or --insecure for a plain-HTTP registry)."
         )
     if isinstance(error, requests.exceptions.Timeout):
-        return RegistryError(
+        return RegistryUnreachable(
             f"The registry {target.registry} did not answer within "
             f"{timeout:g} s; check it and try again."
         )
     if isinstance(error, requests.exceptions.ConnectionError):
-        cause = str(error)
-        if "refused" in cause.lower():
-            why = "connection refused"
-        elif "reset" in cause.lower() or "aborted" in cause.lower():
-            why = "the connection was cut"
-        else:
-            why = "no connection"
-        return RegistryError(
-            f"Cannot reach the registry {target.registry} ({why}); check "
-            "that it is running and that the address is right."
-        )
+        cause = str(error).lower()
+        if "refused" in cause:
+            return RegistryError(_cannot_reach(target, "connection refused"))
+        if "reset" in cause or "aborted" in cause:
+            return RegistryUnreachable(_cannot_reach(target, "the connection was cut"))
+        return RegistryError(_cannot_reach(target, "no connection"))
     return RegistryError(f"The request to the registry {target.registry} failed ({error}).")
+
+
+def _cannot_reach(target: RegistryTarget, why: str) -> str:
+    return (
+        f"Cannot reach the registry {target.registry} ({why}); check "
+        "that it is running and that the address is right."
+    )
 
 
 class SkillRegistry(oras.provider.Registry):
@@ -317,15 +321,10 @@ class SkillRegistry(oras.provider.Registry):
                 )
                 self._expect(finished, "upload a blob", (201,))
                 return
-            except RegistryError as error:
-                if (
-                    isinstance(error, PublishCancelled)
-                    or attempt == self.retries
-                    or (
-                        "connection was cut" not in str(error)
-                        and "did not answer" not in str(error)
-                    )
-                ):
+            except RegistryUnreachable:
+                # Only a cut or unanswered request is worth repeating; a refusal (401, 404,
+                # 5xx, a cancel) would only be refused again.
+                if attempt == self.retries:
                     raise
                 time.sleep(0.2 * (attempt + 1))
 

@@ -61,7 +61,9 @@ class CsiHost:
         self._check_cancelled()
         started = time.perf_counter()
         try:
-            completion = self._call_provider(lambda: self.provider.complete_text(prompt, served))
+            completion = self._call_provider(
+                lambda cancel: self.provider.complete_text(prompt, served, cancel=cancel)
+            )
         except (RunCancelled, ModelError) as error:
             reason = (
                 "stopped while waiting for the model"
@@ -83,23 +85,30 @@ class CsiHost:
         self._check_cancelled()
         return completion.text
 
-    def _call_provider(self, call: Callable[[], Completion]) -> Completion:
+    def _call_provider(self, call: Callable[[CancelToken], Completion]) -> Completion:
         """Run the provider's blocking call on its own thread and stop waiting the moment
-        the run is cancelled or stopped; the abandoned call ends at its own timeout."""
+        the run is cancelled or stopped. The call gets a token of its own, cancelled as this
+        stops waiting, so the provider stops too: no retry, no request, after the run ends.
+        (One token for both causes: `stopped` is an Event the runtime sets, not a token.)"""
+        call_cancel = CancelToken()
         outcome: Future[Completion] = Future()
 
         def target() -> None:
             try:
-                outcome.set_result(call())
+                outcome.set_result(call(call_cancel))
             except BaseException as error:
                 outcome.set_exception(error)
 
         threading.Thread(target=target, name="model-call", daemon=True).start()
-        while True:
-            try:
-                return outcome.result(timeout=_POLL_SECONDS)
-            except FutureTimeout:
-                self._check_cancelled()
+        try:
+            while True:
+                try:
+                    return outcome.result(timeout=_POLL_SECONDS)
+                except FutureTimeout:
+                    self._check_cancelled()
+        finally:
+            if not outcome.done():
+                call_cancel.cancel()
 
     def _check_cancelled(self) -> None:
         if self.cancel.is_cancelled or self.stopped.is_set():

@@ -9,20 +9,18 @@ are serialized and each run owns the epoch while it lasts.
 from __future__ import annotations
 
 import atexit
-import codecs
-import contextlib
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from wasmtime import Config, Engine, ExitTrap, Store, WasiConfig, WasmtimeError
 from wasmtime.component import Component, Linker
 
-from workbench.build.diagnostics import last_exception_line, map_sandbox_paths
+from workbench.build.diagnostics import last_exception_line
 from workbench.errors import (
     ComponentError,
     MemoryLimitExceeded,
@@ -33,16 +31,13 @@ from workbench.errors import (
     WorkbenchError,
 )
 from workbench.project.model import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, format_size
+from workbench.run.captured_output import CapturedOutput, OutputListener
+from workbench.run.captured_output import Stream as Stream  # the front-ends name it here
 from workbench.run.csi import CsiCall, CsiHost
 from workbench.run.worlds import KNOWN_WORLDS, World, describe_component
 
-Stream = Literal["stdout", "stderr"]
-OutputListener = Callable[[Stream, str], None]
-
 _CAUSED_BY = re.compile(r"Caused by:\s*\n\s*(.+)")
 _OUT_OF_MEMORY = ("MemoryError", "memory allocation of")
-#: The componentize-py runtime's Rust panic line that follows a guest exception.
-_GUEST_PANIC = re.compile(r"^thread '[^']*' \(\d+\) panicked at ")
 
 
 @dataclass(frozen=True)
@@ -241,7 +236,7 @@ class SkillRuntime:
         on_output: OutputListener | None,
         result: RunResult,
     ) -> None:
-        captured = _CapturedOutput(on_output, sandbox_paths)
+        captured = CapturedOutput(on_output, sandbox_paths)
         stopped_because: list[str] = []
 
         def interrupt(reason: str) -> None:
@@ -261,6 +256,7 @@ class SkillRuntime:
         timer.daemon = True
         stop_listening = host.cancel.add_listener(lambda: interrupt("cancelled"))
         instantiate = run = 0.0
+        failure: Exception | None = None
         t0 = time.perf_counter()
         try:
             timer.start()
@@ -274,14 +270,19 @@ class SkillRuntime:
             result.output = loaded.world.decode_output(raw)
         except Exception as error:  # every failure becomes a result, never a traceback
             run = time.perf_counter() - t0 - instantiate
-            result.error = _explain_failure(error, stopped_because, captured.text("stderr"), limits)
+            failure = error
         finally:
             timer.cancel()
             stop_listening()
             store.close()
             time.sleep(0.001)  # see _settle_wasmtime_threads
+        # Only now has the guest written its last: its unended last line is part of stderr,
+        # of what the listener is told and of what explains a failure.
+        captured.finish()
         result.stdout = captured.text("stdout")
         result.stderr = captured.text("stderr")
+        if failure is not None:
+            result.error = _explain_failure(failure, stopped_because, result.stderr, limits)
         result.timings = RunTimings(0.0, instantiate, run)
 
     def _linker(self, world: World, host: CsiHost) -> Linker:
@@ -342,57 +343,3 @@ def _explain_failure(
             traceback,
         )
     return SkillCrashed(f"The skill stopped with a WebAssembly trap ({reason}).", traceback)
-
-
-class _CapturedOutput:
-    """Collects the guest's writes (bytes, on wasmtime's threads) and passes them on as text.
-
-    stderr is handled by whole lines so that sandbox paths can be mapped to real ones and
-    the guest runtime's panic note (its Rust echo of the skill's exception) left out.
-    """
-
-    def __init__(self, listener: OutputListener | None, sandbox_paths: Sequence[Path]) -> None:
-        self._listener = listener
-        self._sandbox_paths = sandbox_paths
-        self._parts: dict[Stream, list[str]] = {"stdout": [], "stderr": []}
-        self._decoders = {
-            name: codecs.getincrementaldecoder("utf-8")("replace") for name in self._parts
-        }
-        self._partial_line = ""
-        self._in_guest_panic = False
-        self._lock = threading.Lock()
-
-    def write(self, stream: Stream, data: bytes) -> None:
-        with self._lock:
-            text = self._decoders[stream].decode(bytes(data))
-            if stream == "stderr":
-                text = self._stderr_lines(text)
-            self._parts[stream].append(text)
-        if text and self._listener is not None:
-            # A listener's bug must not break the guest's write.
-            with contextlib.suppress(Exception):
-                self._listener(stream, text)
-
-    def _stderr_lines(self, text: str, final: bool = False) -> str:
-        lines = (self._partial_line + text).split("\n")
-        self._partial_line = "" if final else lines.pop()
-        kept = []
-        for line in lines:
-            if _GUEST_PANIC.match(line):
-                self._in_guest_panic = True
-            elif self._in_guest_panic and not line.startswith("note: run with `RUST_BACKTRACE"):
-                continue
-            elif self._in_guest_panic:
-                self._in_guest_panic = False
-            else:
-                kept.append(map_sandbox_paths(line, self._sandbox_paths) + "\n")
-        return "".join(kept)
-
-    def text(self, stream: Stream) -> str:
-        with self._lock:
-            rest = self._decoders[stream].decode(b"", final=True)
-            if stream == "stderr":
-                rest = self._stderr_lines(rest, final=True).removesuffix("\n")
-            return ("".join(self._parts[stream]) + rest).rstrip("\n") + (
-                "\n" if self._parts[stream] else ""
-            )

@@ -30,6 +30,19 @@ class Skill(skill.Skill):
         if in_ == "print":
             print("to stdout")
             print("to stderr", file=sys.stderr)
+        if in_ == "tail":
+            sys.stderr.write("last words")
+            return "done"
+        if in_ == "tail-raise":
+            sys.stderr.write("famous last words")
+            raise ValueError("after the last words")
+        if in_ == "tail-exit":
+            sys.stderr.write("exit words")
+            sys.exit(3)
+        if in_ == "loop-loudly":
+            print("looping", file=sys.stderr)
+            while True:
+                pass
         if in_ == "sandbox":
             return json.dumps(sandbox_report())
         if in_.startswith("calls:"):
