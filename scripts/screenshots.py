@@ -26,7 +26,7 @@ def main() -> None:
 
     from tests.conftest import built, copy_project
 
-    built_haiku = built(copy_project(REPOSITORY / "examples/haiku", work / "built" / "haiku"))
+    built_haiku = built(copy_project(REPOSITORY / "examples/haiku", work / "built" / "haiku"), {})
     asyncio.run(save_states(work, built_haiku.root))
     shutil.rmtree(work, ignore_errors=True)
 

@@ -69,6 +69,15 @@ def _pruned(name: str) -> bool:
     return name.startswith(".") or name in PRUNED_DIRS
 
 
+def in_pruned_folder(path: Path, root: Path) -> bool:
+    """True for a path the project walk never reaches (inside .git, .venv, build, ...)."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return True
+    return any(_pruned(part) for part in parts[:-1])
+
+
 def _is_regular_inside(path: Path, root: Path) -> bool:
     try:
         if not stat.S_ISREG(path.stat().st_mode):

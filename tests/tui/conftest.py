@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.app import Notify
+from textual.message import Message
 from textual.pilot import Pilot
 
 from tests.conftest import copy_project
@@ -25,14 +30,23 @@ def app_for(folder: Path, runtime: SkillRuntime, **config: object) -> WorkbenchA
     return make_app(folder, config=settings, runtime=runtime)
 
 
+#: Workers that run as long as their screen does (the disk watcher): not a task to wait for.
+LONG_LIVED = {"disk-watch"}
+
+
+def tasks(pilot: Pilot) -> list:
+    return [w for w in pilot.app.workers if w.is_running and w.group not in LONG_LIVED]
+
+
 async def settle(pilot: Pilot, rounds: int = 50) -> None:
-    """Wait until no worker runs (a worker may start another: keep waiting)."""
+    """Wait until no task runs (a task may start another: keep waiting)."""
     for _ in range(rounds):
         await pilot.pause()
-        if not any(worker.is_running for worker in pilot.app.workers):
+        running = tasks(pilot)
+        if not running:
             await pilot.pause()
             return
-        await pilot.app.workers.wait_for_complete()
+        await pilot.app.workers.wait_for_complete(running)
     raise AssertionError("workers did not finish")
 
 
@@ -45,3 +59,16 @@ def haiku_copy(haiku_project: SkillProject, tmp_path: Path) -> Path:
 @pytest.fixture
 def behaviours_copy(behaviours_project: SkillProject, tmp_path: Path) -> Path:
     return copy_project(behaviours_project.root, tmp_path / "behaviours")
+
+
+def notifications(messages: list[Message]) -> list[str]:
+    """The notifications among the messages an app's `message_hook` recorded."""
+    return [m.notification.message for m in messages if isinstance(m, Notify)]
+
+
+async def until(condition: Callable[[], bool], within: float = 10) -> None:
+    """Let the app work until `condition` holds; fail after `within` seconds."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {within} s"
+        await asyncio.sleep(0.02)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
-from textual.widgets import DataTable, OptionList, Static
+from textual.message import Message
+from textual.widgets import DataTable, Log, OptionList, Static
 
-from tests.tui.conftest import SIZE, app_for, config_file, settle
+from tests.tui.conftest import SIZE, app_for, config_file, notifications, settle, until
 from workbench.config.user import load_config
 from workbench.tui.screens.dialogs import Choice, CompareRuns, NewProject, RunDetails
 from workbench.tui.screens.help import HelpScreen
@@ -84,20 +86,21 @@ async def test_escape_cancels_an_endless_loop_at_once(behaviours_copy: Path, run
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
-        screen.run_panel.input_text = "loop"
+        prints = screen.query_one("#prints", Log)
+        screen.run_panel.input_text = "loop-loudly"
         await pilot.press("f5")
-        for _ in range(600):  # wait until the skill is inside its loop (a cold load: ~5 s)
-            await asyncio.sleep(0.05)
-            if screen.run_panel.activity == "Running" and runtime._run_lock.locked():
-                break
-        assert runtime._run_lock.locked()
-        await pilot.press("escape")
-        for _ in range(40):
-            await asyncio.sleep(0.05)
-            if not runtime._run_lock.locked():
-                break
-        assert not runtime._run_lock.locked(), "the skill must stop within 2 s"
-        assert screen.run_panel.status_text == "Cancelled."
+        # The skill says it is in its loop (the Prints tab marks stderr with "!").
+        await until(lambda: "! looping" in prints.lines, within=30)  # a cold load: ~5 s
+        # Not pilot.press: it would also wait out the 2 s "Cancelled." notification.
+        app.simulate_key("escape")
+        pressed = time.monotonic()
+        await until(lambda: screen.run_panel.status_text == "Cancelled.")
+        # Runs on one runtime take turns: the next one can only finish once the loop stopped.
+        screen.run_panel.input_text = "after"
+        app.simulate_key("f5")
+        await until(lambda: screen.run_panel.status_text == "Run #1 finished: 1 CSI call.")
+        assert time.monotonic() - pressed < 2, "the skill must stop within 2 s"
+        assert output_text(app).endswith("received this prompt]\nafter")
 
 
 async def test_a_run_past_its_timeout_is_stopped_and_says_so(behaviours_copy: Path, runtime):
@@ -169,15 +172,14 @@ async def test_watch_mode_rebuilds_on_save_and_keeps_stale_output(haiku_copy: Pa
         area.move_cursor((6, 29))  # after `prompt = f"""Write a `
         await pilot.press("delete", "delete", "delete", "delete", "delete", *"poem")
         await pilot.press("ctrl+s")
-        await asyncio.sleep(1.2)  # the watcher polls twice a second
+        # The disk watcher sees the save and starts the run: wait for its result.
+        await until(lambda: len(screen.history) == 1, within=60)
         await settle(pilot)
         assert "Write a poem about oak trees" in output_text(app)
 
         area.move_cursor((4, 25))
         await pilot.press("backspace", "ctrl+s")
-        await asyncio.sleep(1.2)
-        await settle(pilot)
-        assert screen.output.has_class("-stale")
+        await until(lambda: screen.output.has_class("-stale"), within=60)
         assert "Write a poem about oak trees" in output_text(app), "last good output stays"
 
 
@@ -307,13 +309,14 @@ async def test_a_failing_worker_shows_an_error_and_the_app_stays(
 
     monkeypatch.setattr(MainScreen, "_show", broken_show)
     app = app_for(haiku_copy, runtime)
-    async with app.run_test(size=SIZE) as pilot:
+    messages: list[Message] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await settle(pilot)
         await pilot.press("f5")
         await settle(pilot)
         assert app.is_running and isinstance(app.screen, MainScreen)
-        messages = [n.message for n in app._notifications]
         assert any(
-            "The run failed unexpectedly (RuntimeError: deliberate bug)" in m for m in messages
+            "The run failed unexpectedly (RuntimeError: deliberate bug)" in m
+            for m in notifications(messages)
         )
         assert app.screen.run_panel.activity == ""

@@ -3,20 +3,22 @@ on loopback and a real Secret Service."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
+from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static
 
 from tests.servers.model_api import ModelServerState, OpenAIApi, model_server, reply_for
-from tests.tui.conftest import SIZE, app_for, config_file, settle
+from tests.tui.conftest import SIZE, app_for, config_file, notifications, settle, until
 from workbench.config.user import load_config
 from workbench.credentials import SecretStore, provider_account
+from workbench.models import EchoProvider
 from workbench.models.providers import ProviderSettings
 from workbench.tui.screens.providers import ProvidersScreen
 
 PROMPT = "Write a haiku about oak trees\n\n### Response:"
+MODEL = "luminous-extended-control"
 KEY = "sk-tui-test-4417a"
 
 
@@ -28,13 +30,14 @@ async def test_choose_provider_and_model_then_run_fills_the_trace(haiku_copy: Pa
     with model_server(OpenAIApi()) as server:
         local = ProviderSettings("local", "openai", server.base_url)
         app = app_for(haiku_copy, runtime, providers={"local": local})
-        async with app.run_test(size=SIZE) as pilot:
+        messages: list[Message] = []
+        async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
             await settle(pilot)
             screen = app.screen
             screen.query_one("#run-provider", Select).value = "local"
             await pilot.press("ctrl+t")  # test connection: lists the server's models
             await settle(pilot)
-            assert any("serves 3 models" in n.message for n in app._notifications)
+            assert any("serves 3 models" in m for m in notifications(messages))
             screen.run_panel.model = "gpt-4o-mini"
             await pilot.press("f5")
             await settle(pilot)
@@ -51,17 +54,23 @@ async def test_escape_during_a_slow_model_call(haiku_copy: Path, runtime) -> Non
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             await pilot.press("f5")
-            for _ in range(600):
-                await asyncio.sleep(0.05)
-                if server.state.requests:
-                    break
-            assert server.state.requests, "the skill asked the model"
-            pressed = time.monotonic()
-            await pilot.press("escape")
-            while runtime._run_lock.locked() and time.monotonic() - pressed < 3:
-                await asyncio.sleep(0.02)
-            assert time.monotonic() - pressed < 0.5
-            assert app.screen.run_panel.status_text == "Cancelled."
+            # The skill's completion, not the app's model listing: the run is past its load.
+            await until(
+                lambda: any(r.path.endswith("completions") for r in server.state.requests),
+                within=30,  # a cold load: ~5 s
+            )
+            asked = time.monotonic()  # the model answers 5 s from now
+            panel = app.screen.run_panel
+            # Not pilot.press: it would also wait out the 2 s "Cancelled." notification.
+            app.simulate_key("escape")
+            await until(lambda: panel.status_text == "Cancelled.")
+            # Runs on one runtime take turns: an offline run right after can only finish
+            # once the cancelled one stopped waiting for the model.
+            app.screen.query_one("#run-provider", Select).value = "echo"
+            app.simulate_key("f5")
+            await until(lambda: panel.status_text == "Run #1 finished: 1 CSI call.")
+            assert time.monotonic() - asked < 1.5, "the run must stop waiting at once"
+            assert output_text(app) == EchoProvider().complete_text(PROMPT, MODEL).text
 
 
 async def test_add_a_provider_with_its_key_in_the_keyring(

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, ProgressBar, Static
 
 from tests.servers.oci_registry import PASSWORD, USER, RunningRegistry, oci_registry
-from tests.tui.conftest import SIZE, app_for, settle
+from tests.tui.conftest import SIZE, app_for, notifications, settle
+from workbench import flows
 from workbench.publish.registry import RegistryCredentials
 from workbench.publish.steps import registry_credentials
 from workbench.tui.screens.publish import PublishScreen
@@ -68,3 +70,59 @@ async def test_log_in_publish_see_digest_and_tags(
     assert registry_credentials(registry.host) == RegistryCredentials(USER, PASSWORD)
     saved = (haiku_copy / "workbench.toml").read_text()
     assert f'registry = "{registry.host}"' in saved and PASSWORD not in saved
+
+
+async def test_publishing_saves_unsaved_edits_and_builds_them_first(
+    registry, haiku_copy: Path, runtime, monkeypatch
+) -> None:
+    monkeypatch.setenv("SKILL_REGISTRY_USER", USER)
+    monkeypatch.setenv("SKILL_REGISTRY_TOKEN", PASSWORD)
+    app = app_for(haiku_copy, runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        area = app.screen.editor.text_area
+        area.move_cursor((0, 0))
+        await pilot.press(*"# published edit", "enter")
+        await pilot.press("f12")
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "registry", "typing goes there"
+        app.focused.value = ""
+        await pilot.press(*registry.host)
+        screen = app.screen
+        assert screen.query_one("#registry", Input).value == registry.host
+        screen.query_one("#repository", Input).value = "edits"
+        screen.query_one("#insecure", Checkbox).value = True
+        screen.query_one("#publish", Button).press()
+        await settle(pilot)
+        assert f"{registry.host}/edits/haiku:latest" in status(screen), status(screen)
+    source = (haiku_copy / "haiku.py").read_text()
+    assert source.startswith("# published edit\n"), "the edit was saved before publishing"
+    from workbench.build.builder import is_up_to_date
+    from workbench.project.model import load_project
+
+    assert is_up_to_date(load_project(haiku_copy)), "and the component was built from it"
+
+
+async def test_a_worker_that_fails_in_a_dialog_says_so_and_the_app_stays(
+    haiku_copy: Path, runtime, monkeypatch
+) -> None:
+    async def broken_tags(*args, **kwargs):
+        raise RuntimeError("injected fault")  # no real part can be made to have this bug
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(flows, "tags", broken_tags)
+    app = app_for(haiku_copy, runtime)
+    messages: list[Message] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await pilot.press("f12")
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#registry", Input).value = "127.0.0.1:1"
+        screen.query_one("#repository", Input).value = "x"
+        screen.query_one("#tags", Button).press()
+        await settle(pilot)
+        assert app.is_running and app.screen is screen
+        said = "The tag list failed unexpectedly (RuntimeError: injected fault)"
+        assert said in status(screen)
+        assert any(said in m for m in notifications(messages))

@@ -17,10 +17,20 @@ from workbench.models.catalog import ProviderCatalog
 from workbench.project.model import load_project
 from workbench.project.scaffold import create_project
 from workbench.run.runtime import SkillRuntime
+from workbench.tui.keys import effective_keys, keymap_conflicts, unknown_ids
 from workbench.tui.screens.base import ReportsWorkerFailures
 from workbench.tui.screens.dialogs import Choice, NewProject
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.main import MainScreen
+
+#: Keys that are not bindings of ours but that every user needs to know.
+SHARED_KEYS = [
+    ("ctrl+p", "Command palette: every command by name", ""),
+    ("tab / shift+tab", "Move between panes: files, run panel, editor, output", ""),
+    ("enter", "In Build: jump to the error; in History: the run in full", ""),
+    ("left / right", "On the output's tab bar: the next or previous tab", ""),
+    ("escape", "Close a dialog", ""),
+]
 
 
 class WorkbenchApp(ReportsWorkerFailures, App[None]):
@@ -51,8 +61,28 @@ class WorkbenchApp(ReportsWorkerFailures, App[None]):
         if self.config.theme in self.available_themes:
             self.theme = self.config.theme
         self.set_keymap(self.config.keymap)
+        self._report_keymap_problems()
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._open_project()
+
+    def _default_keys(self) -> dict[str, str]:
+        bindings = [*self.BINDINGS, *MainScreen.BINDINGS]
+        return {b.id: b.key for b in bindings if isinstance(b, Binding) and b.id}
+
+    def _report_keymap_problems(self) -> None:
+        defaults = self._default_keys()
+        problems = keymap_conflicts(defaults, self.config.keymap)
+        unknown = unknown_ids(defaults, self.config.keymap)
+        if unknown:
+            problems.append(f"there is no binding with the id {', '.join(unknown)}")
+        if problems:
+            self.notify(
+                f"Your keymap in {self.config.path} needs a look: {'; '.join(problems)}. "
+                "Change one of them under [keymap] (F1 lists every id).",
+                title="Keymap",
+                severity="warning",
+                timeout=15,
+            )
 
     def _remember_theme(self, theme: object) -> None:
         name = getattr(theme, "name", None)
@@ -101,15 +131,15 @@ class WorkbenchApp(ReportsWorkerFailures, App[None]):
             self.push_screen(HelpScreen(self.key_rows(), shown))
 
     def key_rows(self) -> list[tuple[str, str, str]]:
-        """(key, description, id) for every binding, as the keymap maps it now."""
-        keymap = self.config.keymap
-        bindings = [*self.BINDINGS, *MainScreen.BINDINGS]
+        """(key, description, id) for every binding, as the keymap maps it now, then the
+        keys every Textual app shares."""
+        keys = effective_keys(self._default_keys(), self.config.keymap)
         rows = []
-        for binding in bindings:
+        for binding in [*self.BINDINGS, *MainScreen.BINDINGS]:
             assert isinstance(binding, Binding)
-            key = keymap.get(binding.id or "", binding.key)
-            rows.append((key, binding.tooltip or binding.description, binding.id or ""))
-        return rows
+            shown = ", ".join(keys.get(binding.id or "", [binding.key]))
+            rows.append((shown, binding.tooltip or binding.description, binding.id or ""))
+        return rows + SHARED_KEYS
 
     async def action_quit(self) -> None:
         """Every way to quit (the key, the palette's Quit) asks about unsaved edits first."""
@@ -133,10 +163,8 @@ class WorkbenchApp(ReportsWorkerFailures, App[None]):
             )
             if answer == "cancel":
                 return
-            if answer == "save" and screen is not None:
-                screen.action_save()
-                if screen.editor.dirty_files():
-                    return  # saving failed; the notification says why
+            if answer == "save" and screen is not None and not await screen.save_all():
+                return  # saving failed or was declined; the notification says why
         self.exit()
 
     def get_system_commands(self, screen: Screen) -> list[SystemCommand]:  # type: ignore[override]

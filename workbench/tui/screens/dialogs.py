@@ -77,21 +77,35 @@ class NewProject(ModalScreen[str | None]):
             self.dismiss(name)
 
 
-class CompareRuns(ModalScreen[None]):
-    """Two runs side by side, every line that differs from the other run marked."""
+class CompareTexts(ModalScreen[None]):
+    """Two texts side by side, every line that has no equal on the other side marked."""
 
     BINDINGS = [Binding("escape,q", "dismiss(None)", "Close", id="dialog.close")]
 
-    def __init__(self, left: RunRecord, right: RunRecord) -> None:
+    def __init__(self, left: tuple[str, str], right: tuple[str, str]) -> None:
+        """Each side is (title, text)."""
         super().__init__(classes="dialog")
-        self.runs = (left, right)
+        self.sides = (left, right)
 
     def compose(self) -> ComposeResult:
-        left, right = compare_lines(self.runs[0].describe(), self.runs[1].describe())
+        (left_title, left), (right_title, right) = self.sides
+        marked = compare_lines(left, right)
         with Horizontal(id="compare"):
-            for lines in (left, right):
-                with VerticalScroll(classes="compare-column"):
+            for title, lines in zip((left_title, right_title), marked, strict=True):
+                column = VerticalScroll(classes="compare-column")
+                column.border_title = title
+                with column:
                     yield Static(_marked(lines))
+
+
+class CompareRuns(CompareTexts):
+    """Two runs of History side by side: input, provider, model, output, prints, timings."""
+
+    def __init__(self, left: RunRecord, right: RunRecord) -> None:
+        super().__init__(
+            (f"run #{left.number}", left.describe()), (f"run #{right.number}", right.describe())
+        )
+        self.runs = (left, right)
 
 
 def _marked(lines: list[ComparedLine]) -> Text:

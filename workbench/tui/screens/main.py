@@ -26,6 +26,7 @@ from workbench.run.csi import write_trace
 from workbench.run.runtime import SkillRuntime
 from workbench.tui.messages import OpenLocation
 from workbench.tui.screens.base import ReportsWorkerFailures
+from workbench.tui.screens.disk_watch import DiskWatch
 from workbench.tui.screens.provider_actions import ProviderActions
 from workbench.tui.screens.running import RunActions
 from workbench.tui.state import RunHistory
@@ -34,8 +35,17 @@ from workbench.tui.widgets.file_list import FileList
 from workbench.tui.widgets.output import OutputTabs
 from workbench.tui.widgets.run_panel import RunPanel
 
+#: (key with alt, tab id, label) for each tab of the output.
+OUTPUT_TABS = (
+    ("o", "output", "Output"),
+    ("b", "build", "Build"),
+    ("p", "prints", "Prints"),
+    ("t", "trace", "CSI trace"),
+    ("h", "history", "History"),
+)
 
-class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, Screen[None]):
+
+class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, DiskWatch, Screen[None]):
     # Keys avoid the editor's own (TextArea takes f6/f7 and ctrl+e) and tmux's ctrl+b.
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the edited files"),
@@ -113,6 +123,34 @@ class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, Screen[None
             show=False,
             tooltip="Compare the selected run in History with the one before it",
         ),
+        # Priority: a terminal sends the letter with alt, and the editor would type it.
+        *(
+            Binding(
+                f"alt+{letter}",
+                f"show_tab('{tab}')",
+                label,
+                id=f"tab-{tab}",
+                show=False,
+                priority=True,
+                tooltip=f"Show the {label} tab of the output",
+            )
+            for letter, tab, label in OUTPUT_TABS
+        ),
+        Binding(
+            "ctrl+l",
+            "focus_output",
+            "Focus output",
+            id="focus-output",
+            show=False,
+            tooltip="Move the focus to the output (Tab and Shift+Tab move between panes)",
+        ),
+        Binding(
+            "f10",
+            "toggle_zoom",
+            "Zoom",
+            id="zoom-output",
+            tooltip="Give the output the whole right side; again to bring the editor back",
+        ),
     ]
 
     watching: reactive[bool] = reactive(False)
@@ -131,6 +169,7 @@ class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, Screen[None
         self.config = config
         self.history = RunHistory()
         self.init_running()
+        self.init_disk_watch()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -155,7 +194,11 @@ class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, Screen[None
         self._refresh_files()
         self.editor.open(self.project.module_path)
         self.editor.text_area.focus()
-        self.start_watching_sources()
+        self.start_watching_disk()
+
+    def on_unmount(self) -> None:
+        self.stop_watching_disk()
+        self.catalog.close()
 
     @property
     def editor(self) -> Editor:
@@ -196,13 +239,18 @@ class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, Screen[None
             self.post_message(location)
 
     @on(TextArea.Changed)
-    def _mark_dirty(self) -> None:
-        self._refresh_files()
+    def show_dirty(self) -> None:
+        """Update the unsaved-edits markers (cheap: typing must not walk the project)."""
+        self.query_one(FileList).mark_dirty(set(self.editor.dirty_files()))
 
     def action_focus_files(self) -> None:
         self.query_one(FileList).focus()
 
     def action_save(self) -> None:
+        self.run_worker(self.save_all, group="save", exclusive=True, exit_on_error=False)
+
+    def save_now(self) -> None:
+        """Write every unsaved file as it is in the editor (disk conflicts settled before)."""
         try:
             written = self.editor.save()
         except OSError as error:
@@ -210,7 +258,7 @@ class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, Screen[None
                 f"Could not save: {error}. Your edits are still in the editor.", severity="error"
             )
             return
-        self._refresh_files()
+        self.show_dirty()
         if written:
             self.notify(f"Saved {', '.join(p.name for p in written)}.", timeout=2)
             self._reload_project()
@@ -237,6 +285,19 @@ class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, Screen[None
             )
         self.editor.reload(path)
         self._refresh_files()
+
+    # Output ------------------------------------------------------------------------------
+    def action_show_tab(self, tab: str) -> None:
+        self.output.show(tab)
+        self.output.focus_tab()
+
+    def action_focus_output(self) -> None:
+        self.output.focus_tab()
+
+    def action_toggle_zoom(self) -> None:
+        self.toggle_class("-zoom")
+        if self.has_class("-zoom"):
+            self.output.focus_tab()
 
     # Trace, publishing, providers ----------------------------------------------------------
     def action_export_trace(self) -> None:

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from workbench.tui.screens.main import MainScreen
 
 TASK_GROUP = "task"
-WATCH_INTERVAL = 0.5
 
 
 class RunActions:
@@ -30,7 +29,6 @@ class RunActions:
 
     def init_running(self: MainScreen) -> None:
         self.last_request: flows.RunRequest | None = None
-        self._source_stamp: tuple[tuple[str, int], ...] = ()
 
     # Saving before work ------------------------------------------------------------------
     async def saved_or_declined(self: MainScreen) -> bool:
@@ -50,8 +48,7 @@ class RunActions:
                 return False
             if answer == "skip":
                 return True
-        self.action_save()
-        return not self.editor.dirty_files()
+        return await self.save_all()
 
     # Build and run -----------------------------------------------------------------------
     def action_build(self: MainScreen) -> None:
@@ -208,29 +205,10 @@ class RunActions:
                 "Watch mode on: saving rebuilds and re-runs." if watching else "Watch mode off.",
                 timeout=3,
             )
-            self._source_stamp = self._stamp()
 
-    def start_watching_sources(self: MainScreen) -> None:
-        self._source_stamp = self._stamp()
-        self.set_interval(WATCH_INTERVAL, self._check_sources)
-
-    def _stamp(self: MainScreen) -> tuple[tuple[str, int], ...]:
-        stamps = []
-        for path in self.project.source_files():
-            try:
-                stamps.append((str(path), path.stat().st_mtime_ns))
-            except OSError:
-                continue
-        return tuple(stamps)
-
-    def _check_sources(self: MainScreen) -> None:
-        if not self.watching:
-            return
-        stamp = self._stamp()
-        if stamp == self._source_stamp:
-            return
-        self._source_stamp = stamp
-        if self.run_panel.activity:
+    def sources_changed(self: MainScreen) -> None:
+        """The disk watcher saw a source change: in watch mode, rebuild and re-run."""
+        if not self.watching or self.run_panel.activity:
             return
         self.last_request = self.last_request or self.current_request()
         self._run_task(self.last_request)

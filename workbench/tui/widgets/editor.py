@@ -1,4 +1,9 @@
-"""The code editor: one TextArea, one buffer per open file, a dirty marker, atomic saves."""
+"""The code editor: one TextArea, one buffer per open file, a dirty marker, atomic saves.
+
+Each buffer remembers the text it last read from or wrote to disk, so a change made on disk
+by someone else (another editor, `git checkout`, the publish dialog) is told apart from our
+own saves, and a save never silently overwrites it.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +24,20 @@ _LANGUAGES = {".py": "python", ".toml": "toml", ".json": "json", ".md": "markdow
 class Buffer:
     path: Path
     text: str
+    #: What the file held when we last read or wrote it.
     saved_text: str
 
     @property
     def dirty(self) -> bool:
         return self.text != self.saved_text
+
+
+def read_disk(path: Path) -> str | None:
+    """The file's text now, or None if it is gone or unreadable."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 class Editor(Vertical):
@@ -36,7 +50,7 @@ class Editor(Vertical):
         self.buffers: dict[Path, Buffer] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="editor-title")
+        yield Static("", id="editor-title", markup=False)
         yield TextArea.code_editor("", id="code", soft_wrap=False)
 
     @property
@@ -44,15 +58,18 @@ class Editor(Vertical):
         return self.query_one("#code", TextArea)
 
     def open(self, path: Path, line: int | None = None, column: int | None = None) -> None:
-        self._remember_current()
-        buffer = self.buffers.get(path)
-        if buffer is None:
-            text = path.read_text(encoding="utf-8")
-            buffer = self.buffers[path] = Buffer(path, text, text)
+        """Show `path`; with a line, put the cursor there. The file already on screen is
+        not reloaded, so its undo history and cursor stay as they are."""
         area = self.text_area
-        area.language = _LANGUAGES.get(path.suffix)
-        area.load_text(buffer.text)
-        self.current = path
+        if path != self.current:
+            self._remember_current()
+            buffer = self.buffers.get(path)
+            if buffer is None:
+                text = path.read_text(encoding="utf-8")
+                buffer = self.buffers[path] = Buffer(path, text, text)
+            area.language = _LANGUAGES.get(path.suffix)
+            area.load_text(buffer.text)
+            self.current = path
         if line is not None:
             area.cursor_location = (max(line - 1, 0), max((column or 1) - 1, 0))
             area.scroll_cursor_visible(center=True)
@@ -60,11 +77,36 @@ class Editor(Vertical):
 
     def reload(self, path: Path) -> None:
         """Read `path` again from disk (after an external editor saved it)."""
-        text = path.read_text(encoding="utf-8")
-        self.buffers[path] = Buffer(path, text, text)
+        text = read_disk(path)
+        if text is not None:
+            self.take_disk_text(path, text)
+
+    def take_disk_text(self, path: Path, text: str) -> None:
+        """Make `text` (what the file now holds) the buffer's content and its saved state.
+        On screen it is one edit, so undo brings the previous text back."""
+        buffer = self.buffers.get(path)
+        if buffer is None:
+            return
+        buffer.text = buffer.saved_text = text
         if path == self.current:
-            self.text_area.load_text(text)
+            area = self.text_area
+            if area.text != text:
+                cursor = area.cursor_location
+                area.replace(text, (0, 0), area.document.end)
+                last_row = area.document.line_count - 1
+                row = min(cursor[0], last_row)
+                area.cursor_location = (row, min(cursor[1], len(area.document[row])))
         self._show_title()
+
+    def changed_on_disk(self, path: Path) -> str | None:
+        """What the file holds now if that is not what we last read or wrote, else None."""
+        buffer = self.buffers.get(path)
+        if buffer is None:
+            return None
+        text = read_disk(path)
+        if text is None or text == buffer.saved_text:
+            return None
+        return text
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self._remember_current()

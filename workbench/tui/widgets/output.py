@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Log, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Log, OptionList, Static, TabbedContent, TabPane, Tabs
 from textual.widgets.option_list import Option
 
 from workbench.build.diagnostics import Diagnostic
@@ -76,6 +76,16 @@ class OutputTabs(Vertical):
 
     def show(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = f"tab-{tab}"
+
+    def focus_tab(self) -> None:
+        """Focus what the active tab shows, or its tab bar (arrows then switch tabs)."""
+        tabs = self.query_one("#tabs", TabbedContent)
+        pane = tabs.get_pane(tabs.active)
+        focusable = [widget for widget in pane.query("*") if widget.focusable and widget.display]
+        if focusable:
+            focusable[0].focus()
+        else:
+            tabs.query_one(Tabs).focus()
 
     # Build -------------------------------------------------------------------------------
     def start_build(self, command: str) -> None:

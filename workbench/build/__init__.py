@@ -1,0 +1,1 @@
+"""Source -> component: componentize-py as a subprocess, and its errors as diagnostics."""
