@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from workbench.errors import CredentialsError, NoKeyring
+from workbench.redact import remember_secret
 
 SERVICE = "skill-workbench"
 #: Overrides any stored model API key (for CI and scripts).
@@ -46,10 +47,16 @@ class SecretStore:
     def get(self, account: str, env_override: str | None = None) -> str | None:
         """The secret, or None if none is stored. `env_override` wins when it is set."""
         if env_override and os.environ.get(env_override):
-            return os.environ[env_override]
-        return self._call("read", lambda: self.backend.get_password(SERVICE, account), env_override)
+            secret = os.environ[env_override]
+        else:
+            secret = self._call(
+                "read", lambda: self.backend.get_password(SERVICE, account), env_override
+            )
+        remember_secret(secret)
+        return secret
 
     def set(self, account: str, secret: str, env_override: str | None = None) -> None:
+        remember_secret(secret)
         self._call(
             "save", lambda: self.backend.set_password(SERVICE, account, secret), env_override
         )

@@ -3,11 +3,14 @@
 WorkbenchError
  ├── UsageError              a command, flag or form field given a value that cannot work
  ├── ProjectError            the folder is not a usable skill project (module, WIT, workbench.toml)
+ │    └── BuildFolderError   the build cannot read the project or write its component
  ├── ConfigError             the user's config file cannot be read or holds a wrong value
  ├── CredentialsError        the OS keyring cannot read, save or delete a secret
  │    └── NoKeyring          there is no OS keyring at all
  ├── ToolError               componentize-py is missing or crashed
  ├── BuildError              the skill did not build; carries diagnostics
+ │    ├── BuildTimeout       stopped at its time limit
+ │    └── BuildCancelled     stopped because the workbench was told to stop (SIGTERM)
  ├── ComponentError          a .wasm that is missing, cannot be loaded, or targets another world
  ├── ModelError              a model provider failed to answer
  ├── RegistryError           an OCI registry refused, failed or could not be reached
@@ -54,6 +57,12 @@ class ProjectError(WorkbenchError):
     kind = "project"
 
 
+class BuildFolderError(ProjectError):
+    """An OSError while preparing or finishing a build (a read-only folder, a full disk)."""
+
+    kind = "build-folder"
+
+
 class ConfigError(WorkbenchError):
     kind = "config"
 
@@ -76,6 +85,14 @@ class BuildError(WorkbenchError):
     def __init__(self, message: str, diagnostics: Sequence[Diagnostic] = ()) -> None:
         super().__init__(message)
         self.diagnostics = tuple(diagnostics)
+
+
+class BuildTimeout(BuildError):
+    kind = "build-timeout"
+
+
+class BuildCancelled(BuildError):
+    kind = "cancelled"
 
 
 class ComponentError(WorkbenchError):

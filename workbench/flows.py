@@ -31,6 +31,7 @@ from workbench.publish.steps import login as check_and_save_login
 from workbench.publish.steps import logout as forget_login
 from workbench.publish.steps import publish as push_component
 from workbench.run.csi import CsiCall, CsiHost
+from workbench.run.pool import RunnerPool, shared_pool
 from workbench.run.runtime import RunLimits, RunResult, SkillRuntime, Stream
 
 T = TypeVar("T")
@@ -107,11 +108,14 @@ async def run_component(
     project: SkillProject,
     request: RunRequest,
     provider: ModelProvider,
-    runtime: SkillRuntime,
+    runtime: SkillRuntime | RunnerPool,
     *,
     cancel: CancelToken | None = None,
 ) -> AsyncIterator[RunEvent]:
-    """Run the project's current component without building it."""
+    """Run the project's current component without building it, in a worker process (the
+    given pool, else the process's shared one), so that a time limit or a cancel can stop
+    even a skill blocked in a WASI call: the worker is killed and replaced."""
+    runner = runtime if isinstance(runtime, RunnerPool) else shared_pool()
     host = CsiHost(
         provider=provider,
         model_override=request.model_override,
@@ -121,7 +125,7 @@ async def run_component(
     def work(send: Callable[[RunEvent], None]) -> RunEvent:
         host.on_call = lambda call: send(CsiCallMade(call))
         try:
-            result = runtime.run(
+            result = runner.run(
                 project.output,
                 request.input,
                 host,

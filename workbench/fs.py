@@ -37,6 +37,15 @@ def atomic_write(path: Path, content: str | bytes) -> None:
         raise
 
 
+def ensure_writable_folder(folder: Path) -> None:
+    """Create `folder` if needed and prove a file can be created in it (OSError if not), so
+    a read-only folder fails at once instead of after a long job whose result is lost."""
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".probe.")
+    os.close(descriptor)
+    os.unlink(temporary)
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)

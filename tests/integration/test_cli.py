@@ -144,3 +144,12 @@ def test_run_json_has_one_shape_for_a_run_and_a_failed_build(
     assert set(bad["error"]) == {"kind", "message", "details", "diagnostics"}
     assert bad["error"]["kind"] == "build" and bad["provider"] == good["provider"] == "echo"
     assert bad["error"]["diagnostics"][0].startswith(f"{source}:6")
+
+
+def test_the_skills_output_cannot_drive_the_terminal_unless_raw(haiku_project) -> None:
+    hostile = "\x1b[2J\x1b]0;pwned\x07 oak"
+    ran = workbench("run", haiku_project.root, "--input", hostile)
+    assert ran.returncode == 0
+    assert "\x1b" not in ran.stdout and "\\x1b[2J\\x1b]0;pwned\\x07 oak" in ran.stdout
+    raw = workbench("run", haiku_project.root, "--input", hostile, "--raw")
+    assert hostile in raw.stdout

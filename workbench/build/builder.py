@@ -14,24 +14,33 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
-from workbench.build.diagnostics import Diagnostic, map_sandbox_paths, parse_build_errors
-from workbench.errors import BuildError, ToolError, WorkbenchError
-from workbench.fs import atomic_write
+from workbench.build.diagnostics import Diagnostic, ReadableStderr, parse_build_errors
+from workbench.errors import (
+    BuildError,
+    BuildFolderError,
+    BuildTimeout,
+    ToolError,
+    WorkbenchError,
+)
+from workbench.fs import atomic_write, ensure_writable_folder
 from workbench.project.model import SkillProject
 
 #: Points the workbench at another componentize-py executable.
 COMPONENTIZE_PY_ENV = "WORKBENCH_COMPONENTIZE_PY"
 #: Bump when the way we call componentize-py changes, so old cache entries go stale.
 _RECIPE_VERSION = "1"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -163,26 +172,32 @@ def build_command(project: SkillProject, output: Path) -> list[str]:
     return [*command, "-o", str(output)]
 
 
-async def build(project: SkillProject, *, force: bool = False) -> AsyncIterator[BuildEvent]:
-    """Build `project` unless its component is up to date; the last event says how it went."""
+async def build(
+    project: SkillProject, *, force: bool = False, timeout: float | None = None
+) -> AsyncIterator[BuildEvent]:
+    """Build `project` unless its component is up to date; the last event says how it went.
+    A build running longer than `timeout` seconds (default: `[build] timeout`) is stopped."""
     started = time.monotonic()
+    limit = timeout if timeout is not None else project.build_timeout
+    # A fixed name, so the command shown is the same every time; the rename below makes
+    # the new component appear whole or not at all.
+    partial = project.output.with_name(f".{project.output.name}.partial")
     try:
         key = input_key(project)
         if not force and _recorded_key(project) == key:
             yield BuildSucceeded(project.output, time.monotonic() - started, cached=True)
             return
-        project.output.parent.mkdir(parents=True, exist_ok=True)
-        # A fixed name, so the command shown is the same every time; the rename below makes
-        # the new component appear whole or not at all.
-        partial = project.output.with_name(f".{project.output.name}.partial")
         command = build_command(project, partial)
     except WorkbenchError as error:
         yield BuildFailed(error, time.monotonic() - started)
         return
     except OSError as error:
-        yield BuildFailed(
-            ToolError(f"Cannot prepare the build ({error})."), time.monotonic() - started
-        )
+        yield BuildFailed(_cannot_read(error, project), time.monotonic() - started)
+        return
+    try:
+        ensure_writable_folder(project.output.parent)
+    except OSError as error:
+        yield BuildFailed(_cannot_write(error, project), time.monotonic() - started)
         return
 
     yield BuildStarted(tuple(command))
@@ -195,80 +210,117 @@ async def build(project: SkillProject, *, force: bool = False) -> AsyncIterator[
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            # Its own process group, so stopping the build stops all it started too.
+            start_new_session=True,
         )
     except OSError as error:
+        _discard(partial)
         yield BuildFailed(_cannot_start(error), time.monotonic() - started)
         return
 
+    deadline = time.monotonic() + limit
     lines: asyncio.Queue[tuple[Literal["stdout", "stderr"], str] | None] = asyncio.Queue()
     pumps = [
         asyncio.create_task(_pump(process.stdout, "stdout", lines)),
         asyncio.create_task(_pump(process.stderr, "stderr", lines)),
     ]
     stderr_lines: list[str] = []
-    readable = _ReadableStderr(project)
+    readable = ReadableStderr(project.python_paths)
+    returncode: int | None = None
     try:
         open_streams = len(pumps)
         while open_streams:
-            item = await lines.get()
+            item = await _before(deadline, lines.get())
+            if item is _TIMED_OUT:
+                break
             if item is None:
                 open_streams -= 1
                 continue
+            assert isinstance(item, tuple)
             if item[0] == "stdout":
                 yield BuildLog(*item)
                 continue
             stderr_lines.append(item[1])
             for line in readable.feed(item[1]):
                 yield BuildLog("stderr", line)
-        for line in readable.flush():
-            yield BuildLog("stderr", line)
-        returncode = await process.wait()
+        else:
+            for line in readable.flush():
+                yield BuildLog("stderr", line)
+            waited = await _before(deadline, process.wait())
+            returncode = waited if isinstance(waited, int) else None
     finally:
-        # Cancelled, or the consumer stopped listening: the build must not go on alone.
+        # Cancelled, timed out, or the consumer stopped listening: the build must not go
+        # on alone, nor anything it started.
         for pump in pumps:
             pump.cancel()
+        _kill_group(process)
         if process.returncode is None:
-            process.kill()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(process.wait(), 5)
-        if process.returncode != 0:
-            partial.unlink(missing_ok=True)
+        if returncode != 0:
+            _discard(partial)
 
     duration = time.monotonic() - started
-    if returncode != 0 or not partial.is_file():
-        partial.unlink(missing_ok=True)
-        yield BuildFailed(_build_error(project, stderr_lines, returncode), duration)
+    if returncode is None:
+        yield BuildFailed(
+            BuildTimeout(
+                f"The build took longer than {limit:g} s and was stopped; look for module-level "
+                "code that never finishes (it runs during the build), or raise `timeout` under "
+                "[build] in workbench.toml."
+            ),
+            duration,
+        )
         return
-    os.replace(partial, project.output)
-    atomic_write(_key_file(project), json.dumps({"key": key}))
+    if returncode != 0 or not partial.is_file():
+        _discard(partial)
+        yield BuildFailed(_build_error(project, stderr_lines, returncode or 1), duration)
+        return
+    try:
+        os.replace(partial, project.output)
+        atomic_write(_key_file(project), json.dumps({"key": key}))
+    except OSError as error:
+        _discard(partial)
+        yield BuildFailed(_cannot_write(error, project), duration)
+        return
     yield BuildSucceeded(project.output, duration, cached=False)
 
 
-class _ReadableStderr:
-    """componentize-py reports a skill's error inside a traceback of its own launcher script
-    ("Traceback ... bin/componentize-py ... AssertionError: <the skill's error>"); users need
-    only the skill's part, with real paths instead of sandbox ones."""
+#: What `_before` returns when the deadline passed first.
+_TIMED_OUT = object()
 
-    def __init__(self, project: SkillProject) -> None:
-        self._python_paths = project.python_paths
-        self._held: list[str] | None = None
 
-    def feed(self, line: str) -> list[str]:
-        if self._held is None and line.startswith("Traceback (most recent call last):"):
-            self._held = [line]
-            return []
-        if self._held is not None:
-            if line.startswith("AssertionError: "):
-                self._held = None
-                line = line.removeprefix("AssertionError: ")
-            else:
-                self._held.append(line)
-                return []
-        return [map_sandbox_paths(line, self._python_paths)]
+async def _before(deadline: float, awaitable: Awaitable[T]) -> T | object:
+    try:
+        return await asyncio.wait_for(awaitable, max(deadline - time.monotonic(), 0))
+    except TimeoutError:
+        return _TIMED_OUT
 
-    def flush(self) -> list[str]:
-        held, self._held = self._held or [], None
-        return [map_sandbox_paths(line, self._python_paths) for line in held]
+
+def _kill_group(process: asyncio.subprocess.Process) -> None:
+    """SIGKILL componentize-py's whole process group (its pid: it leads its own session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _discard(path: Path) -> None:
+    """Remove a partial component; a folder that cannot be written has none to remove."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
+def _cannot_read(error: OSError, project: SkillProject) -> BuildFolderError:
+    where = error.filename or project.root
+    return BuildFolderError(
+        f"Cannot read {where} to build the skill ({error.strerror or error}); make the "
+        "project's files readable (and regular files, not pipes or devices)."
+    )
+
+
+def _cannot_write(error: OSError, project: SkillProject) -> BuildFolderError:
+    return BuildFolderError(
+        f"Cannot write the component into {project.output.parent} ({error.strerror or error}); "
+        "make that folder writable, or build elsewhere with `workbench build --output FILE`."
+    )
 
 
 async def _pump(

@@ -52,6 +52,33 @@ def map_sandbox_paths(text: str, python_paths: Sequence[Path]) -> str:
     return _SANDBOX_PATH.sub(real, text)
 
 
+class ReadableStderr:
+    """componentize-py reports a skill's error inside a traceback of its own launcher script
+    ("Traceback ... bin/componentize-py ... AssertionError: <the skill's error>"); users need
+    only the skill's part, with real paths instead of sandbox ones."""
+
+    def __init__(self, python_paths: Sequence[Path]) -> None:
+        self._python_paths = python_paths
+        self._held: list[str] | None = None
+
+    def feed(self, line: str) -> list[str]:
+        if self._held is None and line.startswith("Traceback (most recent call last):"):
+            self._held = [line]
+            return []
+        if self._held is not None:
+            if line.startswith("AssertionError: "):
+                self._held = None
+                line = line.removeprefix("AssertionError: ")
+            else:
+                self._held.append(line)
+                return []
+        return [map_sandbox_paths(line, self._python_paths)]
+
+    def flush(self) -> list[str]:
+        held, self._held = self._held or [], None
+        return [map_sandbox_paths(line, self._python_paths) for line in held]
+
+
 def _assertion_body(stderr: str) -> tuple[str, str]:
     """Split componentize-py's stderr into (the guest error text, the `Caused by` summary)."""
     body = stderr

@@ -3,20 +3,61 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from workbench.build.builder import BuildEvent, BuildFailed, BuildLog, BuildStarted, BuildSucceeded
 from workbench.project.model import SkillProject
+from workbench.redact import scrub
 
 
 def error_line(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {scrub(message)}", file=sys.stderr)
 
 
 def warning_line(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+    print(f"warning: {scrub(message)}", file=sys.stderr)
+
+
+#: Control characters a terminal acts on (C0 but newline and tab, DEL, C1): shown, not obeyed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every control character written out (ESC as `\\x1b`), so a skill cannot
+    clear the screen, retitle the window or plant a link; newlines and tabs stay."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class SkillPrints:
+    """The skill's own prints on stderr, each line behind a gutter (`│ `) so none can pass
+    for the workbench's own `error:` line, control characters neutralised; `raw` passes
+    them through untouched."""
+
+    GUTTER = "│ "
+
+    def __init__(self, stream: TextIO, *, raw: bool = False) -> None:
+        self._stream = stream
+        self._raw = raw
+        self._at_line_start = True
+
+    def write(self, text: str) -> None:
+        if not self._raw:
+            lines = terminal_safe(text).split("\n")
+            shown = []
+            for index, line in enumerate(lines):
+                starts = self._at_line_start if index == 0 else True
+                last = index == len(lines) - 1
+                if line or not last:
+                    shown.append((self.GUTTER if starts else "") + line)
+                else:
+                    shown.append("")
+            text = "\n".join(shown)
+            self._at_line_start = text.endswith("\n")
+        self._stream.write(text)
+        self._stream.flush()
 
 
 def shown(path: Path) -> str:
@@ -28,12 +69,7 @@ def shown(path: Path) -> str:
 
 
 def print_json(data: object) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def write_now(stream: TextIO, text: str) -> None:
-    stream.write(text)
-    stream.flush()
+    print(scrub(json.dumps(data, indent=2, ensure_ascii=False)))
 
 
 def print_build_event(

@@ -45,6 +45,13 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("path", nargs="?", type=Path, default=Path("."))
     build.add_argument("--force", action="store_true", help="build even if nothing changed")
     build.add_argument("-v", "--verbose", action="store_true", help="show componentize-py's output")
+    build.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="write the component to FILE instead of the project's build/ folder",
+        metavar="FILE",
+    )
 
     run = commands.add_parser("run", help="run the skill (building it first if it changed)")
     run.add_argument("path", nargs="?", type=Path, default=Path("."))
@@ -74,6 +81,11 @@ def parser() -> argparse.ArgumentParser:
         "--trace", type=Path, metavar="FILE", help="write every CSI call to FILE as JSON lines"
     )
     run.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    run.add_argument(
+        "--raw",
+        action="store_true",
+        help="pass the skill's output and prints through untouched (control characters too)",
+    )
     run.add_argument(
         "-v", "--verbose", action="store_true", help="show componentize-py's output when building"
     )
@@ -154,4 +166,13 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from None
     if size < MINIMUM_MEMORY_LIMIT:
         raise argparse.ArgumentTypeError(f"must be at least {format_size(MINIMUM_MEMORY_LIMIT)}")
+    if size > WASM32_MEMORY:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {format_size(WASM32_MEMORY)}: a 32-bit WebAssembly skill cannot "
+            "use more"
+        )
     return size
+
+
+#: A wasm32 linear memory cannot grow past 4 GiB, whatever the limit says.
+WASM32_MEMORY = 4 << 30

@@ -10,17 +10,19 @@ from pathlib import Path
 from workbench import flows
 from workbench.build.builder import BuildFailed
 from workbench.cli.output import (
+    SkillPrints,
     error_line,
     print_build_event,
     print_json,
     shown,
+    terminal_safe,
     warning_line,
-    write_now,
 )
 from workbench.credentials import API_KEY_ENV, SecretStore, provider_account
 from workbench.errors import BuildError, UsageError
 from workbench.models.base import ModelProvider
 from workbench.project.model import load_project
+from workbench.redact import scrub
 from workbench.run.runtime import RunResult
 
 
@@ -42,11 +44,42 @@ async def bindings(args: argparse.Namespace) -> int:
 
 
 async def build(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from workbench.errors import BuildCancelled
+    from workbench.project.model import with_output
+
     project = load_project(args.path)
+    if args.output is not None:
+        project = with_output(project, args.output)
+    # SIGTERM would end the workbench at once and leave componentize-py running, orphaned:
+    # cancel instead, so the builder's cleanup stops its whole process group first.
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    terminated = False
+
+    def on_sigterm() -> None:
+        nonlocal terminated
+        terminated = True
+        if task is not None:
+            task.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     ok = True
-    async for event in flows.build(project, force=args.force):
-        print_build_event(event, project, verbose=args.verbose)
-        ok = not isinstance(event, BuildFailed)
+    try:
+        async for event in flows.build(project, force=args.force):
+            print_build_event(event, project, verbose=args.verbose)
+            ok = not isinstance(event, BuildFailed)
+    except asyncio.CancelledError:
+        if not terminated or task is None:
+            raise
+        task.uncancel()
+        raise BuildCancelled(
+            "The build was stopped by SIGTERM, and componentize-py with it; the last good "
+            "component is kept."
+        ) from None
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
     return 0 if ok else 1
 
 
@@ -69,6 +102,7 @@ async def run(args: argparse.Namespace) -> int:
         provider=provider_name,
     )
     result: RunResult | None = None
+    prints = SkillPrints(sys.stderr, raw=args.raw)
     try:
         async for event in flows.run(project, request, provider, SkillRuntime()):
             if isinstance(event, BuildFailed):
@@ -79,7 +113,7 @@ async def run(args: argparse.Namespace) -> int:
                 if not args.json:
                     print_build_event(event, project, verbose=args.verbose, quiet_when_cached=True)
             elif isinstance(event, flows.SkillOutput) and not args.json:
-                write_now(sys.stderr, event.text)
+                prints.write(event.text)
             elif isinstance(event, flows.CsiCallMade) and not args.json and args.verbose:
                 call = event.call
                 print(
@@ -97,7 +131,7 @@ async def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
     elif result.error is None:
-        print(result.output)
+        print(result.output if args.raw else terminal_safe(scrub(result.output or "")))
     elif not isinstance(result.error, BuildError):  # the build's own lines said it
         details = getattr(result.error, "details", "")
         if details and details.strip() not in result.stderr:

@@ -16,9 +16,12 @@ import httpx
 from workbench.cancel import CancelToken
 from workbench.credentials import API_KEY_ENV
 from workbench.errors import ModelError, RunCancelled
+from workbench.redact import remember_secret, scrub
 
 #: Retry-After is honoured up to this many seconds; a longer wait is reported instead.
 MAX_RETRY_AFTER = 10.0
+#: A reply larger than this is cut off and reported: it would only fill the host's memory.
+MAX_REPLY_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class HttpModelProvider:
         self.settings = settings
         headers = {"Accept": "application/json"}
         if settings.api_key:
+            remember_secret(settings.api_key)
             headers["Authorization"] = f"Bearer {settings.api_key}"
         self._client = httpx.Client(
             base_url=settings.base_url.rstrip("/") + "/", headers=headers, timeout=settings.timeout
@@ -61,11 +65,12 @@ class HttpModelProvider:
 
     def use_api_key(self, api_key: str) -> None:
         """Use this key instead of the stored one (to test a key before saving it)."""
+        remember_secret(api_key)
         self._client.headers["Authorization"] = f"Bearer {api_key}"
 
     def _where(self) -> str:
         named = "" if self.name == self.kind else f"{self.name} "  # type: ignore[attr-defined]
-        return f"the {named}{self.LABEL} at {self.settings.base_url}"
+        return f"the {named}{self.LABEL} at {scrub(self.settings.base_url)}"
 
     def request_json(
         self,
@@ -103,7 +108,9 @@ class HttpModelProvider:
                     "timeout."
                 ) from None
             except httpx.HTTPError as error:
-                raise ModelError(f"The request to {self._where()} failed ({error}).") from None
+                raise ModelError(
+                    scrub(f"The request to {self._where()} failed ({error}).")
+                ) from None
 
             status = response.status_code
             retryable = status == 429 or status >= 500
@@ -138,6 +145,12 @@ class HttpModelProvider:
                     f"{_capital(self._where())} rejected the request{about} "
                     f"({status}): {_detail(response)}."
                 )
+            if 300 <= status < 400:
+                where_to = scrub(response.headers.get("Location", "elsewhere"))
+                raise ModelError(
+                    f"{_capital(self._where())} redirected the request{about} ({status}) to "
+                    f"{where_to}; set the provider's base URL to the address it points at."
+                )
             try:
                 return response.json()
             except ValueError:
@@ -157,25 +170,40 @@ class HttpModelProvider:
         caller can stop waiting the moment the token is cancelled, even before the server
         has begun to answer."""
         request = self._client.build_request(method, path.lstrip("/"), json=body)
-        if cancel is None:
-            return self._client.send(request)
+        # The whole attempt has one deadline: httpx's timeout is per read, and a server that
+        # sends a byte every few seconds would otherwise hold the call for ever.
+        attempt_token = CancelToken()
+        timed_out = threading.Event()
+
+        def expire() -> None:
+            timed_out.set()
+            attempt_token.cancel()
+
+        deadline = threading.Timer(self.settings.timeout, expire)
+        deadline.daemon = True
         outcome: Future[httpx.Response] = Future()
         settled = threading.Event()
 
         def attempt() -> None:
             try:
-                outcome.set_result(self._receive(request, cancel))
+                outcome.set_result(self._receive(request, attempt_token))
             except BaseException as error:  # handed over to the waiting caller
                 outcome.set_exception(error)
             finally:
                 settled.set()
 
-        stop_listening = cancel.add_listener(settled.set)
+        stop_forwarding = (cancel or CancelToken()).add_listener(attempt_token.cancel)
+        stop_listening = attempt_token.add_listener(settled.set)
         try:
+            deadline.start()
             threading.Thread(target=attempt, name="model-request", daemon=True).start()
             settled.wait()
         finally:
+            deadline.cancel()
             stop_listening()
+            stop_forwarding()
+        if timed_out.is_set():
+            raise httpx.ReadTimeout("the attempt's deadline passed", request=request)
         self._stop_if_cancelled(cancel)
         return outcome.result()
 
@@ -187,8 +215,17 @@ class HttpModelProvider:
         stop_listening = cancel.add_listener(lambda: _cut(response))
         try:
             chunks = []
+            size = 0
             for chunk in response.iter_raw():
                 self._stop_if_cancelled(cancel)
+                size += len(chunk)
+                if size > MAX_REPLY_BYTES:
+                    _cut(response)
+                    raise ModelError(
+                        f"{_capital(self._where())} answered with more than "
+                        f"{MAX_REPLY_BYTES >> 20} MiB; a model reply is never that long, so "
+                        "check that the base URL points at the API."
+                    )
                 chunks.append(chunk)
         finally:
             stop_listening()
@@ -237,13 +274,15 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def _detail(response: httpx.Response) -> str:
+    """What the server said went wrong, short, with any secret it echoed scrubbed (before
+    shortening, so no part of a secret survives the cut)."""
     try:
         data = response.json()
     except ValueError:
-        return " ".join(response.text.split())[:200] or response.reason_phrase
+        return scrub(" ".join(response.text.split()))[:200] or response.reason_phrase
     if isinstance(data, dict):
         error = data.get("error", data)
         if isinstance(error, dict):
-            return str(error.get("message") or error)[:200]
-        return str(error)[:200]
-    return str(data)[:200]
+            return scrub(str(error.get("message") or error))[:200]
+        return scrub(str(error))[:200]
+    return scrub(str(data))[:200]

@@ -9,8 +9,12 @@ the project does.
     module = "haiku"            # the Python module (a file at the project root)
     wit = "skill.wit"           # a .wit file or a folder of them
     world = "skill"
-    output = "build/haiku.wasm"
+    output = "build/haiku.wasm" # must stay inside the project's build/ folder
     python-path = ["lib"]       # extra folders to bundle, after the project root
+    outside-python-path = ["../shared"]  # folders outside the project, named on purpose
+
+    [build]
+    timeout = 300               # seconds; the build is stopped after that
 
     [run]
     input = "oak trees"
@@ -23,17 +27,26 @@ the project does.
     repository = "engineering/skills"
     name = "haiku"              # default: the module's name
     tag = "latest"
+
+Everything a build reads or writes stays where the user can see it: `output` must be a file
+in the project's `build/` folder (anything else could overwrite a source file or write
+anywhere on the host; `workbench build --output FILE` is the way to pick another place), and
+`python-path` folders must be inside the project, because their files are baked into the
+component. A folder outside it is bundled only when named under `outside-python-path`, and
+even then never `/` or a folder that holds the project (the home folder, say): that would
+bake the host's files into the component. The module may not be called `skill`: that is the
+bindings' package, which the skill imports.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from workbench.config.toml import TomlTable, read_toml
-from workbench.errors import ProjectError
+from workbench.errors import ProjectError, UsageError
 from workbench.fs import atomic_write, walk_project
 from workbench.project.wit import read_wit, wit_files
 
@@ -42,6 +55,8 @@ BUILD_DIR = "build"
 #: The module name componentize-py gives the generated bindings (`import skill` in the seed).
 WORLD_MODULE = "skill"
 DEFAULT_TIMEOUT = 30.0
+#: A build that takes longer is stopped: module-level code can loop for ever.
+DEFAULT_BUILD_TIMEOUT = 300.0
 DEFAULT_MEMORY_LIMIT = 1 << 30
 #: The skill's interpreter alone starts at 12.25 MiB of linear memory.
 MINIMUM_MEMORY_LIMIT = 16 << 20
@@ -105,6 +120,7 @@ class SkillProject:
     run: RunDefaults = field(default_factory=RunDefaults)
     world_module: str = WORLD_MODULE
     publish: PublishSettings = field(default_factory=PublishSettings)
+    build_timeout: float = DEFAULT_BUILD_TIMEOUT
 
     @property
     def module_path(self) -> Path:
@@ -159,6 +175,11 @@ def load_project(path: Path | str = ".") -> SkillProject:
     skill = config.table("skill")
 
     module = skill.string("module") or module_hint or _detect_module(path)
+    if module == WORLD_MODULE:
+        raise ProjectError(
+            f"The module name `{module}` clashes with the bindings' `{WORLD_MODULE}` package "
+            f"the skill imports; rename {module}.py (and `module` in workbench.toml)."
+        )
     module_file = path / f"{module}.py"
     if not module_file.is_file():
         raise ProjectError(
@@ -185,8 +206,8 @@ def load_project(path: Path | str = ".") -> SkillProject:
             "workbench.toml."
         )
 
-    output = path / (skill.string("output") or f"{BUILD_DIR}/{module}.wasm")
-    extra = tuple(path / p for p in skill.strings("python-path"))
+    output = _output(skill, path, module)
+    extra = _python_paths(skill, path)
     return SkillProject(
         root=path,
         module=module,
@@ -197,7 +218,78 @@ def load_project(path: Path | str = ".") -> SkillProject:
         extra_python_paths=extra,
         run=_run_defaults(config.table("run")),
         publish=_publish_settings(config.table("publish"), path),
+        build_timeout=config.table("build").positive_number(
+            "timeout", DEFAULT_BUILD_TIMEOUT, "number of seconds"
+        ),
     )
+
+
+def _output(skill: TomlTable, root: Path, module: str) -> Path:
+    """`output`, which must name a file in the build folder: anywhere else it could
+    overwrite the skill's own sources or write outside the project."""
+    setting = skill.string("output")
+    if setting is None:
+        return root / BUILD_DIR / f"{module}.wasm"
+    # Lexically, so `build/../haiku.py` is seen for what it is.
+    output = Path(os.path.normpath(root / setting))
+    if Path(setting).is_absolute() or not output.is_relative_to(root / BUILD_DIR):
+        raise skill.fail(
+            "output",
+            f"must be a file in the project's {BUILD_DIR}/ folder, like "
+            f'"{BUILD_DIR}/{module}.wasm"; to write elsewhere use `workbench build --output FILE`',
+        )
+    if output == root / BUILD_DIR:
+        raise skill.fail("output", f'must name a file, like "{BUILD_DIR}/{module}.wasm"')
+    return output
+
+
+def _python_paths(skill: TomlTable, root: Path) -> tuple[Path, ...]:
+    """`python-path` (inside the project) then `outside-python-path` (named on purpose):
+    every file under these folders is baked into the component."""
+    paths: list[Path] = []
+    for entry in skill.strings("python-path"):
+        folder = (root / entry).resolve()
+        if not folder.is_relative_to(root):
+            raise skill.fail(
+                "python-path",
+                f"names {entry!r}, which is outside the project; list folders outside it "
+                "under `outside-python-path` so bundling them is a choice",
+            )
+        paths.append(_folder(skill, "python-path", entry, folder))
+    for entry in skill.strings("outside-python-path"):
+        folder = (root / entry).resolve()
+        if root.is_relative_to(folder):
+            raise skill.fail(
+                "outside-python-path",
+                f"names {entry!r}, which holds the project itself ({folder}); every host "
+                "file under it would be baked into the component, so name a smaller folder",
+            )
+        paths.append(_folder(skill, "outside-python-path", entry, folder))
+    return tuple(paths)
+
+
+def _folder(skill: TomlTable, key: str, entry: str, folder: Path) -> Path:
+    if not folder.is_dir():
+        raise skill.fail(key, f"names {entry!r}, which is not a folder ({folder})")
+    return folder
+
+
+def with_output(project: SkillProject, output: Path) -> SkillProject:
+    """The project building to `output`, a path the user typed (`build --output`): anywhere
+    they like except over one of the project's own sources."""
+    target = output.resolve()
+    if target.is_dir():
+        raise UsageError(f"--output {output} is a folder; give the path of a .wasm file.")
+    sources = {file.resolve() for file in (*project.editable_files(), project.module_path)}
+    in_source_folder = target.suffix == ".py" and any(
+        target.is_relative_to(base) for base in project.python_paths
+    )
+    if target in sources or in_source_folder or target.is_relative_to(project.wit_path):
+        raise UsageError(
+            f"--output {output} would overwrite the project's source {target.name}; "
+            "give the path of a .wasm file instead."
+        )
+    return replace(project, output=target)
 
 
 def _publish_settings(table: TomlTable, root: Path) -> PublishSettings:

@@ -24,6 +24,7 @@ import requests
 
 from workbench.cancel import CancelToken
 from workbench.errors import PublishCancelled, RegistryError, RegistryUnreachable
+from workbench.redact import remember_secret, scrub
 
 DEFAULT_TAG = "latest"
 _CHUNK = 256 * 1024
@@ -33,6 +34,9 @@ _CHUNK = 256 * 1024
 class RegistryCredentials:
     username: str
     token: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        remember_secret(self.token)  # never shown, whichever way it came in
 
 
 @dataclass(frozen=True)
@@ -350,8 +354,9 @@ class SkillRegistry(oras.provider.Registry):
 
 
 def _oci_error(response: requests.Response) -> str:
+    """The registry's own words for an error, with any secret it echoed scrubbed."""
     try:
         errors = response.json().get("errors") or []
-        return "; ".join(str(e.get("message", e)) for e in errors) or response.reason
+        return scrub("; ".join(str(e.get("message", e)) for e in errors) or response.reason)
     except (ValueError, AttributeError):
-        return " ".join(response.text.split())[:160] or str(response.reason)
+        return scrub(" ".join(response.text.split()))[:160] or str(response.reason)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,12 @@ from workbench.publish.registry import (
     RegistryTarget,
     SkillRegistry,
 )
+
+#: The OCI distribution spec's grammar for repository names and tags.
+_OCI_PATH = re.compile(
+    r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
+)
+_OCI_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 
 REGISTRY_ENV = "SKILL_REGISTRY"
 REPOSITORY_ENV = "SKILL_REPOSITORY"
@@ -187,7 +194,19 @@ def default_target(
             f"{REGISTRY_ENV if not registry else REPOSITORY_ENV}, or save one "
             "under [publish] in workbench.toml."
         )
-    return RegistryTarget(registry, repository, name, tag or DEFAULT_TAG, insecure, ca_file)
+    tag = tag or DEFAULT_TAG
+    path = f"{repository.strip('/')}/{name}"
+    if not _OCI_PATH.match(path):
+        raise UsageError(
+            f"{path!r} is not a repository path a registry accepts: use lower-case letters, "
+            "digits and . _ - between the slashes (e.g. engineering/skills/haiku)."
+        )
+    if not _OCI_TAG.match(tag):
+        raise UsageError(
+            f"{tag!r} is not a tag a registry accepts: up to 128 letters, digits, . _ and -, "
+            "not starting with . or - (e.g. v1.2 or latest)."
+        )
+    return RegistryTarget(registry, repository, name, tag, insecure, ca_file)
 
 
 def remember_target(project: SkillProject, target: RegistryTarget) -> bool:

@@ -2,7 +2,9 @@
 
 `CsiHost` is what a world's host functions call. It picks the model (the skill's own, or
 the user's override), asks the provider, and records every call, failed ones included, so
-the trace shows exactly what the skill asked and what came back.
+the trace shows what the skill asked and what came back. The record keeps a bounded preview
+of each prompt and reply with its full size: a skill sending 10 MB prompts in a loop must not
+grow the workbench by the sum of them.
 """
 
 from __future__ import annotations
@@ -22,10 +24,21 @@ from workbench.errors import ModelError, RunCancelled
 from workbench.fs import atomic_write
 from workbench.models.base import Completion, ModelProvider
 
+#: How much of a prompt or reply the call record keeps.
+PREVIEW_CHARS = 4096
+
+
+def preview(text: str) -> str:
+    """`text` itself if short, else its start and a note saying it was cut and how long it was."""
+    if len(text) <= PREVIEW_CHARS:
+        return text
+    return f"{text[:PREVIEW_CHARS]}… [{len(text):,} characters, first {PREVIEW_CHARS:,} shown]"
+
 
 @dataclass(frozen=True)
 class CsiCall:
     function: str
+    #: The call's arguments; the prompt as a `preview`.
     arguments: dict[str, Any]
     #: The model the skill asked for, and the one that was asked in its place (if overridden).
     model_requested: str
@@ -36,6 +49,9 @@ class CsiCall:
     error: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    #: The full lengths, in characters, of the prompt and of the reply (None without one).
+    prompt_chars: int = 0
+    reply_chars: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,7 +73,8 @@ class CsiHost:
 
     def complete_text(self, prompt: str, model: str) -> str:
         served = self.model_override or model
-        arguments = {"prompt": prompt, "model": model}
+        arguments = {"prompt": preview(prompt), "model": model}
+        sizes = {"prompt_chars": len(prompt)}
         self._check_cancelled()
         started = time.perf_counter()
         try:
@@ -70,17 +87,21 @@ class CsiHost:
                 if isinstance(error, RunCancelled)
                 else str(error)
             )
-            self._record("complete-text", arguments, model, served, None, started, error=reason)
+            self._record(
+                "complete-text", arguments, model, served, None, started, error=reason, **sizes
+            )
             raise
         self._record(
             "complete-text",
             arguments,
             model,
             completion.model,
-            completion.text,
+            preview(completion.text),
             started,
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
+            reply_chars=len(completion.text),
+            **sizes,
         )
         self._check_cancelled()
         return completion.text
@@ -140,5 +161,5 @@ class CsiHost:
 
 
 def write_trace(calls: list[CsiCall], path: Path) -> None:
-    """The trace as JSON lines, one call a line (prompts and replies, never a key)."""
+    """The trace as JSON lines, one call a line (prompt and reply previews, never a key)."""
     atomic_write(path, "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in calls))

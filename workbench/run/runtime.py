@@ -282,7 +282,8 @@ class SkillRuntime:
         result.stdout = captured.text("stdout")
         result.stderr = captured.text("stderr")
         if failure is not None:
-            result.error = _explain_failure(failure, stopped_because, result.stderr, limits)
+            used = time.perf_counter() - t0
+            result.error = _explain_failure(failure, stopped_because, result.stderr, limits, used)
         result.timings = RunTimings(0.0, instantiate, run)
 
     def _linker(self, world: World, host: CsiHost) -> Linker:
@@ -306,10 +307,23 @@ def _find_run(instance: Any, store: Store, world: World) -> Any:
     return func
 
 
+def late_timeout(limit: float, used: float) -> RunTimeout:
+    """The timeout of a skill that could not be stopped at its limit, with the time it took."""
+    return RunTimeout(
+        f"The skill was stopped after {used:.1f} s, past its time limit of {limit:g} s; "
+        "look for an endless loop or a long wait (e.g. time.sleep), or raise the limit "
+        "with --timeout."
+    )
+
+
 def _explain_failure(
-    error: Exception, stopped_because: list[str], stderr: str, limits: RunLimits
+    error: Exception, stopped_because: list[str], stderr: str, limits: RunLimits, used: float
 ) -> WorkbenchError:
     # What stopped the run decides; a host function's RunCancelled is only its echo.
+    if "timeout" in stopped_because and used > limits.timeout + 1:
+        # In this process a skill blocked in a WASI call (time.sleep) is only stopped once
+        # the call returns: say the time it really took (the worker pool kills it instead).
+        return late_timeout(limits.timeout, used)
     if "timeout" in stopped_because:
         return RunTimeout(
             f"The skill was stopped after {limits.timeout:g} s, its time limit; "

@@ -47,6 +47,18 @@ class Skill(skill.Skill):
             return json.dumps(sandbox_report())
         if in_.startswith("calls:"):
             return "|".join(csi.complete_text(f"p{n}", f"m{n}") for n in range(int(in_[6:])))
+        if in_ == "sleep":
+            import time
+
+            time.sleep(1000)
+            return "slept"
+        if in_.startswith("big-prompts"):
+            prompt = "x" * (10 << 20)
+            count = 0
+            for _ in range(int(in_[12:] or 30)):
+                csi.complete_text(prompt, "big-model")
+                count += 1
+            return str(count)
         return csi.complete_text(in_, "behaviour-model")
 
 
