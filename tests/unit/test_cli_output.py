@@ -54,3 +54,22 @@ def test_a_memory_limit_past_what_wasm32_can_use_is_refused(capsys) -> None:
         parser().parse_args(["run", ".", "--memory-limit", "5GiB"])
     assert "must be at most 4 GiB" in capsys.readouterr().err
     assert parser().parse_args(["run", ".", "--memory-limit", "4GiB"]).memory_limit == 4 << 30
+
+
+def test_a_trace_never_holds_a_known_secret(tmp_path) -> None:
+    from workbench.redact import remember_secret
+    from workbench.run.csi import CsiCall, write_trace
+
+    remember_secret("sk-echoed-by-the-model")
+    call = CsiCall(
+        function="complete-text",
+        arguments={"prompt": "p", "model": "m"},
+        model_requested="m",
+        model_served="m",
+        reply="your key is sk-echoed-by-the-model",
+        duration=0.1,
+        provider="local",
+    )
+    write_trace([call], tmp_path / "trace.jsonl")
+    written = (tmp_path / "trace.jsonl").read_text()
+    assert "sk-echoed-by-the-model" not in written and "your key is •••" in written

@@ -23,6 +23,7 @@ from workbench.cancel import CancelToken
 from workbench.errors import ModelError, RunCancelled
 from workbench.fs import atomic_write
 from workbench.models.base import Completion, ModelProvider
+from workbench.redact import scrub
 
 #: How much of a prompt or reply the call record keeps.
 PREVIEW_CHARS = 4096
@@ -162,4 +163,5 @@ class CsiHost:
 
 def write_trace(calls: list[CsiCall], path: Path) -> None:
     """The trace as JSON lines, one call a line (prompt and reply previews, never a key)."""
-    atomic_write(path, "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in calls))
+    lines = "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in calls)
+    atomic_write(path, scrub(lines))  # a model may echo a key it was sent
