@@ -4,15 +4,21 @@ status line, never a vanished task and never a closed app.
 Textual posts `Worker.StateChanged` to the node that started the worker, and it does not
 bubble, so each screen that starts workers handles its own; this mixin is that handler,
 shared. Every worker is started with `exit_on_error=False`, so a failure reaches it.
+
+The mixin also makes every notification plain text: a notification nearly always quotes
+something that is not ours (an error, a file name, a model name), and Textual would parse it
+as markup, so `[/]` in it would crash the app.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from workbench.errors import WorkbenchError
+from workbench.tui.text import shown
 
 
 def failure_sentence(worker: Worker[Any]) -> str:
@@ -28,6 +34,24 @@ def failure_sentence(worker: Worker[Any]) -> str:
 
 class ReportsWorkerFailures:
     """Mix into the app and every screen that starts workers."""
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Textual's `notify`, but plain text unless a caller asks for markup."""
+        super().notify(  # type: ignore[misc]
+            shown(message) if not markup else message,
+            title=shown(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     def show_status(self, text: str, error: bool = False) -> None:
         """Where this screen says how its last task went; a screen with a status line

@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from workbench.tui.state import ComparedLine, RunRecord, compare_lines
+from workbench.tui.text import plain, shown
 
 
 class Choice(ModalScreen[str]):
@@ -24,7 +25,7 @@ class Choice(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body"):
-            yield Label(self.question, classes="dialog-question", markup=False)
+            yield Label(shown(self.question), classes="dialog-question", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 for choice_id, label in self.choices:
                     variant = "primary" if choice_id == self.choices[0][0] else "default"
@@ -50,13 +51,15 @@ class NewProject(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body"):
             yield Label(
-                f"There is no skill in {self.folder}/ yet.\n\nCreate one from the "
-                "template (the seed's haiku)? Name it:",
+                shown(
+                    f"There is no skill in {self.folder}/ yet.\n\nCreate one from the "
+                    "template (the seed's haiku)? Name it:"
+                ),
                 classes="dialog-question",
                 markup=False,
             )
             if self.problem:
-                yield Label(self.problem, classes="dialog-error", markup=False)
+                yield Label(shown(self.problem), classes="dialog-error", markup=False)
             yield Input("haiku", placeholder="skill name", id="new-name")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Create", id="create", variant="primary")
@@ -93,7 +96,7 @@ class CompareTexts(ModalScreen[None]):
         with Horizontal(id="compare"):
             for title, lines in zip((left_title, right_title), marked, strict=True):
                 column = VerticalScroll(classes="compare-column")
-                column.border_title = title
+                column.border_title = plain(title)  # a border title is markup
                 with column:
                     yield Static(_marked(lines))
 
@@ -113,9 +116,9 @@ def _marked(lines: list[ComparedLine]) -> Text:
     for line in lines:
         if line.differs:
             text.append("▌ ", style="bold red")
-            text.append(line.text, style="bold")
+            text.append(shown(line.text), style="bold")
         else:
-            text.append("  " + line.text)
+            text.append("  " + shown(line.text))
         text.append("\n")
     return text
 
@@ -131,4 +134,4 @@ class RunDetails(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="run-details"):
-            yield Static(self.record.describe(), markup=False, id="run-details-text")
+            yield Static(shown(self.record.describe()), markup=False, id="run-details-text")

@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
+from workbench.tui.text import plain, shown
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q", "dismiss(None)", "Close", id="help.close")]
@@ -20,12 +22,12 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-body"):
             yield Label(
-                f"Every key. Remap one by its id under [keymap] in {self.config_file}",
+                shown(f"Every key. Remap one by its id under [keymap] in {self.config_file}"),
                 id="help-title",
                 markup=False,
             )
             table = DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
             table.add_columns("key", "what it does", "id")
             for row in self.rows:
-                table.add_row(*row)
+                table.add_row(*map(plain, row))  # keys come from the user's keymap
             yield table

@@ -30,6 +30,7 @@ from workbench.tui.screens.disk_watch import DiskWatch
 from workbench.tui.screens.provider_actions import ProviderActions
 from workbench.tui.screens.running import RunActions
 from workbench.tui.state import RunHistory
+from workbench.tui.text import shown
 from workbench.tui.widgets.editor import Editor
 from workbench.tui.widgets.file_list import FileList
 from workbench.tui.widgets.output import OutputTabs
@@ -190,7 +191,7 @@ class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, DiskWatch, 
 
     def on_mount(self) -> None:
         self.editor.text_area.cursor_blink = self.config.cursor_blink
-        self.sub_title = f"{self.project.root.name} · {self.project.qualified_world}"
+        self.sub_title = shown(f"{self.project.root.name} · {self.project.qualified_world}")
         self._refresh_files()
         self.editor.open(self.project.module_path)
         self.editor.text_area.focus()

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
 
 from workbench.config.toml import TomlTable
 from workbench.config.user import UserConfig, parse_provider, save_provider
@@ -20,9 +21,16 @@ from workbench.errors import UsageError, WorkbenchError
 from workbench.models.catalog import ProviderCatalog
 from workbench.models.providers import KINDS, ProviderSettings, open_provider
 from workbench.tui.screens.base import ReportsWorkerFailures
+from workbench.tui.text import plain, shown
 
 NEW = "+ new provider"
 _FIELDS = ("name", "base-url", "max-tokens", "temperature", "stop", "timeout", "api-key")
+
+
+def _options(names: list[str]) -> list[Option]:
+    """One option per provider name, shown as text (a name from the config file may hold
+    "[", which a str prompt would read as markup); the id is the name itself."""
+    return [Option(plain(name), id=name) for name in names]
 
 
 class ProvidersScreen(ReportsWorkerFailures, ModalScreen[UserConfig | None]):
@@ -39,7 +47,7 @@ class ProvidersScreen(ReportsWorkerFailures, ModalScreen[UserConfig | None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="providers-body"):
-            yield OptionList(*self.config.providers, NEW, id="provider-list")
+            yield OptionList(*_options([*self.config.providers, NEW]), id="provider-list")
             with VerticalScroll(id="provider-form"):
                 yield Label("Name")
                 yield Input(id="name", placeholder="e.g. ollama")
@@ -82,7 +90,7 @@ class ProvidersScreen(ReportsWorkerFailures, ModalScreen[UserConfig | None]):
 
     @on(OptionList.OptionHighlighted, "#provider-list")
     def _chosen(self, event: OptionList.OptionHighlighted) -> None:
-        self._show(self.config.providers.get(str(event.option.prompt)))
+        self._show(self.config.providers.get(event.option.id or ""))
 
     def _show(self, settings: ProviderSettings | None) -> None:
         values = {
@@ -157,7 +165,7 @@ class ProvidersScreen(ReportsWorkerFailures, ModalScreen[UserConfig | None]):
 
     def _say(self, text: str, error: bool = False) -> None:
         result = self.query_one("#provider-result", Static)
-        result.update(text)
+        result.update(shown(text))
         result.set_class(error, "-error")
 
     @work(exclusive=True, group="providers", exit_on_error=False, description="save")
@@ -175,7 +183,7 @@ class ProvidersScreen(ReportsWorkerFailures, ModalScreen[UserConfig | None]):
         self.changed = True
         self.query_one("#api-key", Input).value = ""
         options = self.query_one("#provider-list", OptionList)
-        options.set_options([*self.config.providers, NEW])
+        options.set_options(_options([*self.config.providers, NEW]))
         self._say(f"Saved {settings.name}" + (" and its key." if key else "."))
 
     @work(exclusive=True, group="providers", exit_on_error=False, description="connection test")

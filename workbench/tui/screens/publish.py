@@ -32,6 +32,7 @@ from workbench.publish.steps import (
 )
 from workbench.run.runtime import SkillRuntime
 from workbench.tui.screens.base import ReportsWorkerFailures
+from workbench.tui.text import shown
 
 
 class PublishScreen(ReportsWorkerFailures, ModalScreen[None]):
@@ -110,7 +111,7 @@ class PublishScreen(ReportsWorkerFailures, ModalScreen[None]):
 
     def _say(self, text: str, error: bool = False) -> None:
         status = self.query_one("#publish-status", Static)
-        status.update(text)
+        status.update(shown(text))
         status.set_class(error, "-error")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

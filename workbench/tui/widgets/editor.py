@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Static, TextArea
 
 from workbench.fs import atomic_write
+from workbench.tui.text import shown
 
 _LANGUAGES = {".py": "python", ".toml": "toml", ".json": "json", ".md": "markdown"}
 
@@ -137,5 +138,5 @@ class Editor(Vertical):
             return
         buffer = self.buffers[self.current]
         marker = " ●" if buffer.dirty else ""
-        self.query_one("#editor-title", Static).update(f" {self.current.name}{marker}")
+        self.query_one("#editor-title", Static).update(shown(f" {self.current.name}{marker}"))
         self.set_class(buffer.dirty, "-dirty")

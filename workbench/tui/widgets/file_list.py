@@ -13,6 +13,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from workbench.tui.text import plain
+
 
 class FileList(OptionList):
     class FileChosen(Message):
@@ -48,7 +50,7 @@ class FileList(OptionList):
 
     def _label(self, path: Path) -> Text:
         marker = " ●" if path in self._dirty else ""
-        return Text(f"{path.relative_to(self.root)}{marker}")  # a file name is never markup
+        return plain(f"{path.relative_to(self.root)}{marker}")  # a file name is never markup
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -3,7 +3,6 @@ the run history. Workers feed it; it never starts work itself."""
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -14,6 +13,7 @@ from workbench.build.diagnostics import Diagnostic
 from workbench.run.csi import CsiCall
 from workbench.run.runtime import RunResult
 from workbench.tui.state import RunRecord
+from workbench.tui.text import plain, shown
 
 
 def _short(text: str, width: int = 40) -> str:
@@ -91,11 +91,11 @@ class OutputTabs(Vertical):
     def start_build(self, command: str) -> None:
         log = self.query_one("#build-log", Log)
         log.clear()
-        log.write_line(f"$ {command}")
+        log.write_line(shown(f"$ {command}"))
         self.show_diagnostics([])
 
     def add_build_line(self, line: str) -> None:
-        self.query_one("#build-log", Log).write_line(line)
+        self.query_one("#build-log", Log).write_line(shown(line))
 
     def show_diagnostics(self, diagnostics: list[Diagnostic], root: object = None) -> None:
         self._diagnostics = list(diagnostics)
@@ -103,7 +103,7 @@ class OutputTabs(Vertical):
         options.clear_options()
         relative = root if root is not None else None
         for index, diagnostic in enumerate(diagnostics):
-            options.add_option(Option(diagnostic.format(relative), id=str(index)))  # type: ignore[arg-type]
+            options.add_option(Option(plain(diagnostic.format(relative)), id=str(index)))  # type: ignore[arg-type]
         options.display = bool(diagnostics)
         if diagnostics:
             options.highlighted = 0
@@ -122,6 +122,7 @@ class OutputTabs(Vertical):
     def add_print(self, stream: str, text: str) -> None:
         log = self.query_one("#prints", Log)
         prefix = "! " if stream == "stderr" else ""
+        text = shown(text)  # Log drops only some controls, and keeps lone surrogates
         log.write(
             "".join(prefix + line for line in text.splitlines(keepends=True)) if prefix else text
         )
@@ -130,15 +131,16 @@ class OutputTabs(Vertical):
         self._calls.append(call)
         served = call.model_served if call.model_served != call.model_requested else "="
         reply = call.reply if call.reply is not None else f"error: {call.error}"
+        # DataTable reads a str cell as markup: every cell is Text, so "[/]" is just text.
         self.query_one("#trace", DataTable).add_row(
             str(len(self._calls)),
-            call.function,
-            call.model_requested,
-            served,
+            plain(call.function),
+            plain(call.model_requested),
+            plain(served),
             _milliseconds(call.duration),
             _tokens(call),
-            _short(call.arguments.get("prompt", "")),
-            _short(reply),
+            plain(_short(str(call.arguments.get("prompt", "")))),
+            plain(_short(reply)),
         )
 
     @property
@@ -150,8 +152,10 @@ class OutputTabs(Vertical):
         if event.data_table.id == "trace" and 0 <= event.cursor_row < len(self._calls):
             call = self._calls[event.cursor_row]
             self.query_one("#trace-detail", Static).update(
-                f"prompt ({call.model_requested} → {call.model_served}):\n"
-                f"{call.arguments.get('prompt', '')}\n\nreply:\n{call.reply or call.error}"
+                shown(
+                    f"prompt ({call.model_requested} → {call.model_served}):\n"
+                    f"{call.arguments.get('prompt', '')}\n\nreply:\n{call.reply or call.error}"
+                )
             )
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -162,29 +166,30 @@ class OutputTabs(Vertical):
         output = self.query_one("#output", Static)
         self.remove_class("-stale")
         if result.error is None:
-            output.update(result.output or "")
+            output.update(shown(result.output or ""))
             output.remove_class("-error")
         else:
             details = getattr(result.error, "details", "")
-            output.update(Text(f"{result.error}\n\n{details}".rstrip()))
+            output.update(plain(f"{result.error}\n\n{details}".rstrip()))
             output.add_class("-error")
         self.show("output")
 
     def mark_stale(self, reason: str) -> None:
         """Keep the last good output on screen, but say it no longer matches the source."""
         self.add_class("-stale")
-        self.query_one("#tab-output", TabPane).border_title = f"stale: {reason}"
+        # A border title is markup: keep a reason that quotes an error as plain text.
+        self.query_one("#tab-output", TabPane).border_title = plain(f"stale: {reason}")
 
     def add_history(self, record: RunRecord) -> None:
         self.history.append(record)
         self.query_one("#history", DataTable).add_row(
             str(record.number),
-            _short(record.input, 20),
-            record.provider,
-            record.model or "(skill's)",
-            record.status,
+            plain(_short(record.input, 20)),
+            plain(record.provider),
+            plain(record.model or "(skill's)"),
+            plain(record.status),
             f"{record.result.timings.run * 1000:.0f}",
-            _short(record.result.output or str(record.result.error or "")),
+            plain(_short(record.result.output or str(record.result.error or ""))),
         )
 
     def selected_history(self) -> RunRecord | None:

@@ -10,6 +10,8 @@ from textual.reactive import reactive
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Select, Static
 
+from workbench.tui.text import plain, shown
+
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
@@ -40,7 +42,8 @@ class RunPanel(Vertical):
         yield Input(self._input_text, placeholder="the skill's input", id="run-input")
         yield Label("Provider")
         yield Select(
-            [(name, name) for name in self._providers],
+            # A str prompt is markup; provider names come from the user's config.
+            [(plain(name), name) for name in self._providers],
             value=self._provider,
             allow_blank=False,
             id="run-provider",
@@ -68,7 +71,7 @@ class RunPanel(Vertical):
     def set_providers(self, names: list[str]) -> None:
         select = self.query_one("#run-provider", Select)
         current = self.provider_name
-        select.set_options([(name, name) for name in names])
+        select.set_options([(plain(name), name) for name in names])
         select.value = current if current in names else names[0]
 
     def set_models(self, models: list[str]) -> None:
@@ -94,6 +97,7 @@ class RunPanel(Vertical):
 
     def say(self, text: str) -> None:
         """Set the settled status: what the last task came to, shown once nothing runs."""
+        text = shown(text)  # it may quote an error or a file name
         self._settled = text
         if not self.activity:
             self.query_one("#status", Static).update(text)
