@@ -73,11 +73,15 @@ class RunRequest:
 
 
 def limits_for(
-    project: SkillProject, timeout: float | None = None, memory_limit: int | None = None
+    project: SkillProject,
+    timeout: float | None = None,
+    memory_limit: int | None = None,
+    max_prints: int | None = None,
 ) -> RunLimits:
     return RunLimits(
         timeout=timeout or project.run.timeout,
         memory_limit=memory_limit or project.run.memory_limit,
+        max_prints=max_prints or project.run.max_prints,
     )
 
 

@@ -153,3 +153,10 @@ def test_the_skills_output_cannot_drive_the_terminal_unless_raw(haiku_project) -
     assert "\x1b" not in ran.stdout and "\\x1b[2J\\x1b]0;pwned\\x07 oak" in ran.stdout
     raw = workbench("run", haiku_project.root, "--input", hostile, "--raw")
     assert hostile in raw.stdout
+
+
+def test_max_prints_bounds_what_run_keeps_and_says_so(behaviours_project) -> None:
+    ran = workbench("run", behaviours_project.root, "-i", "print-many:200", "--max-prints", "16KiB")
+    assert ran.returncode == 0 and ran.stdout == "200\n"
+    assert "more bytes of prints were not kept, past the limit of 16,384" in ran.stderr
+    assert ran.stderr.count("q" * 1023) <= 16

@@ -180,6 +180,7 @@ def test_a_failed_model_call_ends_the_run_and_stays_in_the_trace(runtime, haiku_
 
 
 def test_cancel_during_a_slow_model_call_returns_within_half_a_second(runtime, haiku_project):
+    runtime.load(haiku_project.output)  # a first compile must not eat the 0.5 s before cancel
     with model_server(OpenAIApi(), ModelServerState(slow_seconds=5)) as server:
         token = CancelToken()
         cancelled_at: list[float] = []
@@ -202,6 +203,7 @@ def test_cancel_during_a_slow_model_call_returns_within_half_a_second(runtime, h
 
 
 def test_a_slow_model_call_counts_against_the_run_timeout(runtime, haiku_project) -> None:
+    runtime.load(haiku_project.output)  # a first compile is not the run's time
     with model_server(OpenAIApi(), ModelServerState(slow_seconds=5)) as server:
         started = time.monotonic()
         result = runtime.run(
@@ -212,6 +214,28 @@ def test_a_slow_model_call_counts_against_the_run_timeout(runtime, haiku_project
         )
     assert isinstance(result.error, RunTimeout)
     assert time.monotonic() - started < 2
+    # A slow model is not the skill's endless loop: the sentence says which it was.
+    assert "while it waited for the model 'luminous-extended-control' of local" in str(result.error)
+    assert "endless loop" not in str(result.error)
+
+
+def test_a_hanging_model_is_said_as_such_by_the_worker_pool(haiku_project) -> None:
+    from workbench.run.pool import RunnerPool
+
+    pool = RunnerPool()
+    try:
+        with model_server(OpenAIApi(), ModelServerState(slow_seconds=5)) as server:
+            result = pool.run(
+                haiku_project.output,
+                "oak trees",
+                CsiHost(openai(server.base_url, timeout=30)),
+                limits=RunLimits(timeout=1),
+                expected_world=haiku_project.qualified_world,
+            )
+    finally:
+        pool.close()
+    assert isinstance(result.error, RunTimeout)
+    assert "while it waited for the model" in str(result.error)
 
 
 def test_replay_records_then_plays_back_offline(runtime, haiku_project, tmp_path: Path) -> None:

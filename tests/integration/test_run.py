@@ -214,3 +214,29 @@ def test_a_failed_runs_last_stderr_line_without_newline_is_kept_and_streamed(
     assert isinstance(result.error, error)
     assert words in result.stderr
     assert words in streamed
+
+
+def test_a_write_cut_by_the_webassembly_runtime_is_said(runtime, behaviours_project) -> None:
+    result = run(runtime, behaviours_project, "print-big:9000")
+    assert result.ok and result.output == "9000"
+    # wasmtime keeps 8 KiB of one write and the guest does not write the rest again: the
+    # loss cannot be undone, but it is never silent.
+    assert result.stdout.startswith("p" * 8192)
+    assert "the skill wrote more than 8 KiB at once" in result.stdout
+
+
+def test_prints_past_the_limit_are_counted_not_kept_and_said(runtime, behaviours_project):
+    limits = RunLimits(max_prints=64 << 10)
+    streamed: list[str] = []
+    result = runtime.run(
+        behaviours_project.output,
+        "print-many:2000",
+        CsiHost(EchoProvider()),
+        limits=limits,
+        expected_world=behaviours_project.qualified_world,
+        on_output=lambda _stream, text: streamed.append(text),
+    )
+    assert result.ok and result.output == "2000"
+    assert len(result.stdout) <= 64 << 10
+    assert "1,982,464 more bytes of prints were not kept" in result.stderr
+    assert sum(map(len, streamed)) < (64 << 10) + 200, "the listener is bounded too"

@@ -71,6 +71,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         help="the skill's memory limit, e.g. 256MiB (default 1GiB)",
     )
+    run.add_argument(
+        "--max-prints",
+        type=_byte_count,
+        metavar="SIZE",
+        help="how much of the skill's prints to keep, e.g. 16MiB (default 1MiB)",
+    )
     _provider_options(run)
     run.add_argument(
         "--record",
@@ -171,6 +177,18 @@ def _size(text: str) -> int:
             f"must be at most {format_size(WASM32_MEMORY)}: a 32-bit WebAssembly skill cannot "
             "use more"
         )
+    return size
+
+
+def _byte_count(text: str) -> int:
+    from workbench.project.model import parse_size
+
+    try:
+        size = parse_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if size <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0 bytes")
     return size
 
 

@@ -98,7 +98,7 @@ async def run(args: argparse.Namespace) -> int:
     request = flows.RunRequest(
         input=text,
         model_override=args.model or project.run.model,
-        limits=flows.limits_for(project, args.timeout, args.memory_limit),
+        limits=flows.limits_for(project, args.timeout, args.memory_limit, args.max_prints),
         provider=provider_name,
     )
     result: RunResult | None = None

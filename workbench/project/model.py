@@ -58,6 +58,8 @@ DEFAULT_TIMEOUT = 30.0
 #: A build that takes longer is stopped: module-level code can loop for ever.
 DEFAULT_BUILD_TIMEOUT = 300.0
 DEFAULT_MEMORY_LIMIT = 1 << 30
+#: How much of a skill's prints a run keeps (stdout and stderr together).
+DEFAULT_MAX_PRINTS = 1 << 20
 #: The skill's interpreter alone starts at 12.25 MiB of linear memory.
 MINIMUM_MEMORY_LIMIT = 16 << 20
 
@@ -94,6 +96,7 @@ class RunDefaults:
     model: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     memory_limit: int = DEFAULT_MEMORY_LIMIT
+    max_prints: int = DEFAULT_MAX_PRINTS
 
 
 @dataclass(frozen=True)
@@ -316,11 +319,16 @@ def _run_defaults(run: TomlTable) -> RunDefaults:
             f"must be at least {format_size(MINIMUM_MEMORY_LIMIT)}; the interpreter alone "
             "needs 12 MiB",
         )
+    try:
+        max_prints = parse_size(run.data.get("max-prints", DEFAULT_MAX_PRINTS))
+    except (ValueError, TypeError) as error:
+        raise run.fail("max-prints", f"is not a size ({error})") from None
     return RunDefaults(
         input=run.string("input"),
         model=run.string("model"),
         timeout=timeout,
         memory_limit=memory_limit,
+        max_prints=max_prints,
     )
 
 

@@ -12,12 +12,20 @@ from pathlib import Path
 from typing import Literal
 
 from workbench.build.diagnostics import map_sandbox_paths
+from workbench.project.model import DEFAULT_MAX_PRINTS
 
 Stream = Literal["stdout", "stderr"]
 OutputListener = Callable[[Stream, str], None]
 
 #: The componentize-py runtime's Rust panic line that follows a guest exception.
 _GUEST_PANIC = re.compile(r"^thread '[^']*' \(\d+\) panicked at ")
+#: wasmtime takes at most this much of one write to a custom stream; the guest's CPython
+#: does not write the rest again, so a write of exactly this size was cut.
+WRITE_BUDGET = 8192
+CUT_WRITE_NOTE = (
+    "\n[workbench: the skill wrote more than 8 KiB at once and the WebAssembly runtime kept "
+    "only the first 8 KiB of it; print in smaller pieces]\n"
+)
 
 
 class CapturedOutput:
@@ -29,8 +37,17 @@ class CapturedOutput:
     held back until `finish()`, which the runtime calls exactly once, after the run.
     """
 
-    def __init__(self, listener: OutputListener | None, sandbox_paths: Sequence[Path]) -> None:
+    def __init__(
+        self,
+        listener: OutputListener | None,
+        sandbox_paths: Sequence[Path],
+        max_prints: int = DEFAULT_MAX_PRINTS,
+    ) -> None:
         self._listener = listener
+        #: Bytes of prints still to keep; past it they are counted, not kept (host memory).
+        self._room = max_prints
+        self._max_prints = max_prints
+        self._dropped = 0
         self._sandbox_paths = sandbox_paths
         self._parts: dict[Stream, list[str]] = {"stdout": [], "stderr": []}
         self._decoders = {
@@ -43,11 +60,25 @@ class CapturedOutput:
 
     def write(self, stream: Stream, data: bytes) -> None:
         with self._lock:
+            if self._room <= 0:
+                self._dropped += len(data)
+                return
+            if len(data) > self._room:
+                self._dropped += len(data) - self._room
+                data = data[: self._room]
+            self._room -= len(data)
             text = self._decoders[stream].decode(bytes(data))
+            if len(data) == WRITE_BUDGET:
+                text += CUT_WRITE_NOTE
             if stream == "stderr":
                 text = self._stderr_lines(text)
             self._parts[stream].append(text)
         self._tell(stream, text)
+
+    @property
+    def dropped(self) -> int:
+        """Bytes of prints past the limit, counted but not kept."""
+        return self._dropped
 
     def finish(self) -> None:
         """Flush what the guest left unfinished, to the listener as well: the run is over, so
@@ -61,6 +92,11 @@ class CapturedOutput:
                 rest = self._decoders[stream].decode(b"", final=True)
                 if stream == "stderr" and (self._partial_line or rest):
                     rest = self._stderr_lines(rest + "\n")  # ended as a terminal would show it
+                if stream == "stderr" and self._dropped:
+                    rest += (
+                        f"[workbench: {self._dropped:,} more bytes of prints were not kept, past "
+                        f"the limit of {self._max_prints:,}; raise it with --max-prints]\n"
+                    )
                 self._parts[stream].append(rest)
                 flushed.append((stream, rest))
         for stream, rest in flushed:

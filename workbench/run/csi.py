@@ -71,6 +71,8 @@ class CsiHost:
     calls: list[CsiCall] = field(default_factory=list)
     #: Set by the runtime when the run is stopped (timeout), so a model call stops waiting.
     stopped: threading.Event = field(default_factory=threading.Event)
+    #: The model a call was waiting for when the run was stopped: a slow server, not a loop.
+    stopped_waiting_for: str | None = None
 
     def complete_text(self, prompt: str, model: str) -> str:
         served = self.model_override or model
@@ -83,6 +85,8 @@ class CsiHost:
                 lambda cancel: self.provider.complete_text(prompt, served, cancel=cancel)
             )
         except (RunCancelled, ModelError) as error:
+            if isinstance(error, RunCancelled) and self.stopped.is_set():
+                self.stopped_waiting_for = f"{served!r} of {self.provider.name}"
             reason = (
                 "stopped while waiting for the model"
                 if isinstance(error, RunCancelled)

@@ -337,7 +337,9 @@ class _Drive:
         used = time.monotonic() - self.started if self.started is not None else 0.0
         self.result.timings = replace(self.result.timings, run=used)
         if self.stopped_because == ["timeout"]:
-            self.result.error = late_timeout(self.job.limits.timeout, used)
+            self.result.error = late_timeout(
+                self.job.limits.timeout, used, self.host.stopped_waiting_for
+            )
         else:
             self.result.error = RunCancelled("The run was cancelled.")
         return False

@@ -31,7 +31,7 @@ from workbench.errors import (
     WorkbenchError,
 )
 from workbench.project.model import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, format_size
-from workbench.run.captured_output import CapturedOutput, OutputListener
+from workbench.run.captured_output import DEFAULT_MAX_PRINTS, CapturedOutput, OutputListener
 from workbench.run.captured_output import Stream as Stream  # the front-ends name it here
 from workbench.run.csi import CsiCall, CsiHost
 from workbench.run.worlds import KNOWN_WORLDS, World, describe_component
@@ -44,6 +44,8 @@ _OUT_OF_MEMORY = ("MemoryError", "memory allocation of")
 class RunLimits:
     timeout: float = DEFAULT_TIMEOUT
     memory_limit: int = DEFAULT_MEMORY_LIMIT
+    #: Bytes of the skill's prints kept (stdout and stderr together).
+    max_prints: int = DEFAULT_MAX_PRINTS
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,7 @@ class SkillRuntime:
         on_output: OutputListener | None,
         result: RunResult,
     ) -> None:
-        captured = CapturedOutput(on_output, sandbox_paths)
+        captured = CapturedOutput(on_output, sandbox_paths, limits.max_prints)
         stopped_because: list[str] = []
 
         def interrupt(reason: str) -> None:
@@ -283,7 +285,9 @@ class SkillRuntime:
         result.stderr = captured.text("stderr")
         if failure is not None:
             used = time.perf_counter() - t0
-            result.error = _explain_failure(failure, stopped_because, result.stderr, limits, used)
+            result.error = _explain_failure(
+                failure, stopped_because, result.stderr, limits, used, host.stopped_waiting_for
+            )
         result.timings = RunTimings(0.0, instantiate, run)
 
     def _linker(self, world: World, host: CsiHost) -> Linker:
@@ -307,8 +311,11 @@ def _find_run(instance: Any, store: Store, world: World) -> Any:
     return func
 
 
-def late_timeout(limit: float, used: float) -> RunTimeout:
-    """The timeout of a skill that could not be stopped at its limit, with the time it took."""
+def late_timeout(limit: float, used: float, waiting_for: str | None = None) -> RunTimeout:
+    """The timeout of a skill that could not be stopped at its limit, with the time it took,
+    and what it was doing: waiting for a model, or something of its own."""
+    if waiting_for is not None:
+        return model_timeout(limit, waiting_for)
     return RunTimeout(
         f"The skill was stopped after {used:.1f} s, past its time limit of {limit:g} s; "
         "look for an endless loop or a long wait (e.g. time.sleep), or raise the limit "
@@ -316,10 +323,25 @@ def late_timeout(limit: float, used: float) -> RunTimeout:
     )
 
 
+def model_timeout(limit: float, waiting_for: str) -> RunTimeout:
+    return RunTimeout(
+        f"The skill was stopped at its time limit of {limit:g} s while it waited for the "
+        f"model {waiting_for}; the model server is slow or not answering: check it, or "
+        "raise the limit with --timeout."
+    )
+
+
 def _explain_failure(
-    error: Exception, stopped_because: list[str], stderr: str, limits: RunLimits, used: float
+    error: Exception,
+    stopped_because: list[str],
+    stderr: str,
+    limits: RunLimits,
+    used: float,
+    waiting_for: str | None = None,
 ) -> WorkbenchError:
     # What stopped the run decides; a host function's RunCancelled is only its echo.
+    if "timeout" in stopped_because and waiting_for is not None:
+        return model_timeout(limits.timeout, waiting_for)
     if "timeout" in stopped_because and used > limits.timeout + 1:
         # In this process a skill blocked in a WASI call (time.sleep) is only stopped once
         # the call returns: say the time it really took (the worker pool kills it instead).
@@ -341,7 +363,8 @@ def _explain_failure(
     traceback = stderr.strip()
     if isinstance(error, ExitTrap):
         return SkillCrashed(
-            "The skill called sys.exit(); a skill must return its output instead.", traceback
+            "The skill exited (sys.exit() or os._exit()); a skill must return its output instead.",
+            traceback,
         )
     if "Traceback (most recent call last)" in traceback:
         return SkillRaised(

@@ -59,6 +59,15 @@ class Skill(skill.Skill):
                 csi.complete_text(prompt, "big-model")
                 count += 1
             return str(count)
+        if in_.startswith("print-big:"):
+            size = int(in_[10:])
+            print("p" * size)
+            return str(size)
+        if in_.startswith("print-many:"):
+            count = int(in_[11:])
+            for _ in range(count):
+                print("q" * 1023)
+            return str(count)
         return csi.complete_text(in_, "behaviour-model")
 
 
