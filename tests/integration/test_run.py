@@ -240,3 +240,18 @@ def test_prints_past_the_limit_are_counted_not_kept_and_said(runtime, behaviours
     assert len(result.stdout) <= 64 << 10
     assert "1,982,464 more bytes of prints were not kept" in result.stderr
     assert sum(map(len, streamed)) < (64 << 10) + 200, "the listener is bounded too"
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        ("return-int", "The skill's run returned a value of type int, not a str"),
+        ("return-surrogate", "returned text with a lone surrogate"),
+    ],
+)
+def test_a_return_value_the_world_cannot_take_is_named(
+    runtime, behaviours_project, text, sentence
+) -> None:
+    result = run(runtime, behaviours_project, text)
+    assert sentence in str(result.error)
+    assert "unreachable" not in str(result.error)

@@ -22,6 +22,11 @@ _GUEST_PANIC = re.compile(r"^thread '[^']*' \(\d+\) panicked at ")
 #: wasmtime takes at most this much of one write to a custom stream; the guest's CPython
 #: does not write the rest again, so a write of exactly this size was cut.
 WRITE_BUDGET = 8192
+#: Inside that panic, the Python error the guest runtime hit outside the skill's code (e.g.
+#: converting `run`'s return value): `PyErr { type: ..., value: TypeError("..."), ... }`.
+_PY_ERR = re.compile(
+    r"PyErr \{ type: <class '[^']+'>, value: (?P<name>\w+)\((?P<args>.*)\), traceback"
+)
 CUT_WRITE_NOTE = (
     "\n[workbench: the skill wrote more than 8 KiB at once and the WebAssembly runtime kept "
     "only the first 8 KiB of it; print in smaller pieces]\n"
@@ -122,9 +127,19 @@ class CapturedOutput:
             if _GUEST_PANIC.match(line):
                 self._in_guest_panic = True
             elif self._in_guest_panic and not line.startswith("note: run with `RUST_BACKTRACE"):
+                error = _PY_ERR.search(line)
+                if error:  # the one part of the panic a skill's author needs
+                    kept.append(f"{error['name']}: {_unquoted(error['args'])}\n")
                 continue
             elif self._in_guest_panic:
                 self._in_guest_panic = False
             else:
                 kept.append(map_sandbox_paths(line, self._sandbox_paths) + "\n")
         return "".join(kept)
+
+
+def _unquoted(args: str) -> str:
+    """`"'int' object is ..."` -> `'int' object is ...`; several arguments stay as they are."""
+    if len(args) >= 2 and args[0] == args[-1] == '"':
+        return args[1:-1]
+    return args

@@ -331,6 +331,28 @@ def model_timeout(limit: float, waiting_for: str) -> RunTimeout:
     )
 
 
+#: What the guest runtime's panic note said (see captured_output): an error outside the
+#: skill's own code, in practice while converting what `run` returned.
+_RETURN_ERROR = re.compile(
+    r"^(?P<name>TypeError|UnicodeEncodeError|\w+Error): (?P<message>.*)$", re.M
+)
+
+
+def _return_problem(name: str, message: str) -> str:
+    if name == "TypeError" and "is not an instance of 'str'" in message:
+        found = message.split("'")[1] if message.count("'") >= 2 else "something else"
+        return (
+            f"The skill's run returned a value of type {found}, not a str; return the "
+            "output as text."
+        )
+    if name == "UnicodeEncodeError" and "surrogates not allowed" in message:
+        return (
+            "The skill's run returned text with a lone surrogate (half of a UTF-16 pair), "
+            "which cannot be sent; return valid Unicode text."
+        )
+    return f"The skill failed outside its own code with {name}: {message}."
+
+
 def _explain_failure(
     error: Exception,
     stopped_because: list[str],
@@ -371,6 +393,9 @@ def _explain_failure(
             f"The skill raised {last_exception_line(traceback)}; its traceback shows where.",
             traceback,
         )
+    returned = _RETURN_ERROR.search(traceback)
+    if returned:
+        return SkillRaised(_return_problem(returned["name"], returned["message"]), traceback)
     cause = _CAUSED_BY.search(str(error))
     reason = cause.group(1).strip() if cause else str(error).strip().splitlines()[0]
     if "call stack exhausted" in reason:

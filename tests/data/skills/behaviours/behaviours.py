@@ -59,6 +59,10 @@ class Skill(skill.Skill):
                 csi.complete_text(prompt, "big-model")
                 count += 1
             return str(count)
+        if in_ == "return-int":
+            return 42  # type: ignore[return-value]
+        if in_ == "return-surrogate":
+            return "half a pair: \ud800"
         if in_.startswith("print-big:"):
             size = int(in_[10:])
             print("p" * size)
