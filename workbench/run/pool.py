@@ -32,7 +32,8 @@ from workbench.errors import (
 )
 from workbench.run.captured_output import OutputListener, Stream
 from workbench.run.csi import CsiHost
-from workbench.run.runtime import RunLimits, RunResult, late_timeout
+from workbench.run.failures import late_timeout
+from workbench.run.runtime import RunLimits, RunResult
 from workbench.run.worker import Preload, RunJob, worker_main
 
 #: How long past its time limit a worker may take to stop the skill itself (an endless loop
