@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from tests.conftest import copy_project, run_workbench, seed_code_blocks
@@ -160,3 +161,11 @@ def test_max_prints_bounds_what_run_keeps_and_says_so(behaviours_project) -> Non
     assert ran.returncode == 0 and ran.stdout == "200\n"
     assert "more bytes of prints were not kept, past the limit of 16,384" in ran.stderr
     assert ran.stderr.count("q" * 1023) <= 16
+
+
+def test_workbench_run_stops_a_sleeping_skill_at_its_limit(behaviours_project) -> None:
+    started = time.monotonic()
+    slept = workbench("run", behaviours_project.root, "-i", "sleep", "--timeout", "1")
+    assert slept.returncode == 1
+    assert "past its time limit of 1 s" in slept.stderr
+    assert time.monotonic() - started < 30  # the skill asked for 1000 s

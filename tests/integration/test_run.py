@@ -144,7 +144,8 @@ def test_memory_hungry_skill_is_stopped_at_the_limit(runtime, behaviours_project
 
 
 @pytest.mark.parametrize(
-    ("text", "phrase"), [("exit", "sys.exit()"), ("recurse", "RecursionError")]
+    ("text", "phrase"),
+    [("exit", "sys.exit()"), ("os-exit", "os._exit()"), ("recurse", "RecursionError")],
 )
 def test_skill_that_exits_or_recurses_gets_a_clear_error(
     runtime, behaviours_project, text, phrase

@@ -108,6 +108,10 @@ def test_sources_skip_generated_bindings_and_build_output(seed_dir: Path) -> Non
             lambda d: (d / "workbench.toml").write_text('[run]\nmemory-limit = "1MiB"\n'),
             "at least 16 MiB",
         ),
+        (
+            lambda d: (d / "workbench.toml").write_text('[run]\nmemory-limit = "5GiB"\n'),
+            "at most 4 GiB",
+        ),
     ],
 )
 def test_broken_projects_get_one_clear_sentence(seed_dir: Path, arrange, phrase) -> None:

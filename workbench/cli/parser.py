@@ -164,7 +164,12 @@ def _positive_float(text: str) -> float:
 
 
 def _size(text: str) -> int:
-    from workbench.project.model import MINIMUM_MEMORY_LIMIT, format_size, parse_size
+    from workbench.project.model import (
+        MAXIMUM_MEMORY_LIMIT,
+        MINIMUM_MEMORY_LIMIT,
+        format_size,
+        parse_size,
+    )
 
     try:
         size = parse_size(text)
@@ -172,10 +177,10 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from None
     if size < MINIMUM_MEMORY_LIMIT:
         raise argparse.ArgumentTypeError(f"must be at least {format_size(MINIMUM_MEMORY_LIMIT)}")
-    if size > WASM32_MEMORY:
+    if size > MAXIMUM_MEMORY_LIMIT:
         raise argparse.ArgumentTypeError(
-            f"must be at most {format_size(WASM32_MEMORY)}: a 32-bit WebAssembly skill cannot "
-            "use more"
+            f"must be at most {format_size(MAXIMUM_MEMORY_LIMIT)}: a 32-bit WebAssembly skill "
+            "cannot use more"
         )
     return size
 
@@ -190,7 +195,3 @@ def _byte_count(text: str) -> int:
     if size <= 0:
         raise argparse.ArgumentTypeError("must be more than 0 bytes")
     return size
-
-
-#: A wasm32 linear memory cannot grow past 4 GiB, whatever the limit says.
-WASM32_MEMORY = 4 << 30

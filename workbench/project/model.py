@@ -62,6 +62,8 @@ DEFAULT_MEMORY_LIMIT = 1 << 30
 DEFAULT_MAX_PRINTS = 1 << 20
 #: The skill's interpreter alone starts at 12.25 MiB of linear memory.
 MINIMUM_MEMORY_LIMIT = 16 << 20
+#: A wasm32 linear memory cannot grow past 4 GiB, whatever the limit says.
+MAXIMUM_MEMORY_LIMIT = 4 << 30
 
 _SKILL_CLASS = re.compile(r"^class\s+Skill\b", re.MULTILINE)
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
@@ -318,6 +320,12 @@ def _run_defaults(run: TomlTable) -> RunDefaults:
             "memory-limit",
             f"must be at least {format_size(MINIMUM_MEMORY_LIMIT)}; the interpreter alone "
             "needs 12 MiB",
+        )
+    if memory_limit > MAXIMUM_MEMORY_LIMIT:
+        raise run.fail(
+            "memory-limit",
+            f"must be at most {format_size(MAXIMUM_MEMORY_LIMIT)}: a 32-bit WebAssembly skill "
+            "cannot use more",
         )
     try:
         max_prints = parse_size(run.data.get("max-prints", DEFAULT_MAX_PRINTS))

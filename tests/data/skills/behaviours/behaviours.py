@@ -59,6 +59,8 @@ class Skill(skill.Skill):
                 csi.complete_text(prompt, "big-model")
                 count += 1
             return str(count)
+        if in_ == "os-exit":
+            os._exit(4)
         if in_ == "return-int":
             return 42  # type: ignore[return-value]
         if in_ == "return-surrogate":
