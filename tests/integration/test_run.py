@@ -22,6 +22,7 @@ from workbench.errors import (
 from workbench.models import EchoProvider
 from workbench.project.model import SkillProject
 from workbench.run.csi import CsiHost
+from workbench.run.pool import RunnerPool
 from workbench.run.runtime import RunLimits, RunResult, SkillRuntime, Stream
 
 SEED_PROMPT = "Write a haiku about oak trees\n\n### Response:"
@@ -29,7 +30,7 @@ SEED_MODEL = "luminous-extended-control"
 
 
 def run(
-    runtime: SkillRuntime,
+    runtime: SkillRuntime | RunnerPool,
     project: SkillProject,
     text: str,
     *,

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import collect
+from tests.integration.test_run import run  # the pool runs as a SkillRuntime does
 from workbench import flows
 from workbench.cancel import CancelToken
 from workbench.errors import RunCancelled, RunTimeout, SkillCrashed
@@ -23,7 +24,7 @@ from workbench.models import EchoProvider
 from workbench.project.model import SkillProject
 from workbench.run.csi import PREVIEW_CHARS, CsiHost
 from workbench.run.pool import RunnerPool
-from workbench.run.runtime import RunLimits, RunResult
+from workbench.run.runtime import RunLimits
 
 #: What the parent may grow by during a run on top of the user's memory limit: a few
 #: 10 MB prompts and replies in flight (pickled, unpickled, echoed) and allocator slack.
@@ -41,24 +42,6 @@ def pool(behaviours_project: SkillProject) -> Iterator[RunnerPool]:
     processes = pool.processes
     pool.close()
     assert processes and not any(process.is_alive() for process in processes)
-
-
-def run(
-    pool: RunnerPool,
-    project: SkillProject,
-    text: str,
-    *,
-    host: CsiHost | None = None,
-    limits: RunLimits | None = None,
-) -> RunResult:
-    return pool.run(
-        project.output,
-        text,
-        host or CsiHost(EchoProvider()),
-        limits=limits,
-        expected_world=project.qualified_world,
-        sandbox_paths=project.python_paths,
-    )
 
 
 def test_a_sleeping_skill_is_stopped_within_a_second_of_its_time_limit(pool, behaviours_project):
