@@ -94,8 +94,8 @@ async def run(
     project: SkillProject,
     request: RunRequest,
     provider: ModelProvider,
-    runtime: SkillRuntime,
     *,
+    runner: RunnerPool | None = None,
     cancel: CancelToken | None = None,
 ) -> AsyncIterator[PipelineEvent]:
     """Build the project if its inputs changed, then run it; ends with a RunFinished event,
@@ -104,7 +104,7 @@ async def run(
         yield event
         if isinstance(event, BuildFailed):
             return
-    async for event in run_component(project, request, provider, runtime, cancel=cancel):
+    async for event in run_component(project, request, provider, runner=runner, cancel=cancel):
         yield event
 
 
@@ -112,14 +112,14 @@ async def run_component(
     project: SkillProject,
     request: RunRequest,
     provider: ModelProvider,
-    runtime: SkillRuntime | RunnerPool,
     *,
+    runner: RunnerPool | None = None,
     cancel: CancelToken | None = None,
 ) -> AsyncIterator[RunEvent]:
     """Run the project's current component without building it, in a worker process (the
     given pool, else the process's shared one), so that a time limit or a cancel can stop
     even a skill blocked in a WASI call: the worker is killed and replaced."""
-    runner = runtime if isinstance(runtime, RunnerPool) else shared_pool()
+    runner = runner or shared_pool()
     host = CsiHost(
         provider=provider,
         model_override=request.model_override,

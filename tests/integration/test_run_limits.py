@@ -67,7 +67,9 @@ def test_cancel_stops_a_sleeping_skill_within_half_a_second(pool, behaviours_pro
     request = flows.RunRequest("sleep", limits=RunLimits(timeout=60))
     events = asyncio.run(
         collect(
-            flows.run_component(behaviours_project, request, EchoProvider(), pool, cancel=token)
+            flows.run_component(
+                behaviours_project, request, EchoProvider(), runner=pool, cancel=token
+            )
         )
     )
     ended = time.monotonic()

@@ -85,7 +85,6 @@ async def build(args: argparse.Namespace) -> int:
 
 async def run(args: argparse.Namespace) -> int:
     from workbench.run.csi import write_trace
-    from workbench.run.runtime import SkillRuntime
 
     project = load_project(args.path)
     text = args.input if args.input is not None else project.run.input
@@ -104,7 +103,7 @@ async def run(args: argparse.Namespace) -> int:
     result: RunResult | None = None
     prints = SkillPrints(sys.stderr, raw=args.raw)
     try:
-        async for event in flows.run(project, request, provider, SkillRuntime()):
+        async for event in flows.run(project, request, provider):
             if isinstance(event, BuildFailed):
                 # The same shape as any other failed run, for scripts reading --json.
                 result = RunResult(input=text, component=project.output, error=event.error)

@@ -80,11 +80,6 @@ class CapturedOutput:
             self._parts[stream].append(text)
         self._tell(stream, text)
 
-    @property
-    def dropped(self) -> int:
-        """Bytes of prints past the limit, counted but not kept."""
-        return self._dropped
-
     def finish(self) -> None:
         """Flush what the guest left unfinished, to the listener as well: the run is over, so
         its last stderr line is whole even without a newline. Later calls do nothing."""

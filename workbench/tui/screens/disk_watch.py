@@ -117,7 +117,6 @@ class DiskWatch:
             # Keep mine: the disk's version is now known, so the next save overwrites it
             # on purpose; until then the edits stay unsaved.
             self.editor.buffers[path].saved_text = theirs
-            self.editor.dirty_files()
             self.notify(f"Kept your edits to {path.name}; save to write them.", timeout=4)
         self.show_dirty()
 

@@ -108,9 +108,7 @@ class RunActions:
             self.run_panel.activity = ""
             return
         try:
-            async for event in flows.run(
-                self.project, request, provider, self.runtime, cancel=token
-            ):
+            async for event in flows.run(self.project, request, provider, cancel=token):
                 if isinstance(event, BuildStarted):
                     self.run_panel.activity = "Building"
                 elif isinstance(event, flows.RunStarted):
@@ -120,7 +118,9 @@ class RunActions:
                 else:
                     self._show(event)
         finally:
-            token.cancel()  # no-op if the run ended; stops the skill if we were cancelled
+            # A cancelled worker leaves the flow unclosed until it is collected: stop the
+            # skill now (a no-op if the run ended).
+            token.cancel()
             self.run_panel.activity = ""
 
     def _show(self: MainScreen, event: Any) -> None:
