@@ -1,5 +1,11 @@
 """Real HTTP servers on loopback that speak the OpenAI and Aleph Alpha request and response
-shapes (from their public API references), with switchable failures for the tests."""
+shapes (from their public API references), with switchable failures for the tests.
+
+What they answer is made from the request alone, in `model_replies`. Streams go out as
+server-sent events, one chunked write each, `stream_delay` apart; with a `stream_gate`, the
+server waits for it after the first event, so a test can show that the first event arrived
+while the rest was still unsent.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.servers import model_replies as replies
+from tests.servers.model_replies import reply_for
+
+__all__ = [
+    "AlephAlphaApi",
+    "ModelServerState",
+    "OpenAIApi",
+    "Recorded",
+    "RunningServer",
+    "model_server",
+    "reply_for",
+]
 
 
 @dataclass
@@ -34,10 +53,13 @@ class ModelServerState:
     #: TCP connections open right now (a client's keep-alive ones included).
     live_connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def reply_for(model: str, prompt: str) -> str:
-    return f"({model}) a reply to: {prompt}"
+    #: Seconds between two events of a stream.
+    stream_delay: float = 0.0
+    #: If given, a stream waits for it (at most 10 s) after its first event.
+    stream_gate: threading.Event | None = None
+    #: Events written so far, and streams written to their end.
+    events_sent: int = 0
+    streams_finished: int = 0
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -97,9 +119,45 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def send_events(self, events: list[Any], *, done_marker: bool) -> None:
+        """Each event as `data: <json>` and an empty line, in a chunk of its own, flushed."""
+        state = self.server.state
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        payloads = [f"data: {json.dumps(event)}\n\n" for event in events]
+        if done_marker:
+            payloads.append("data: [DONE]\n\n")
+        for n, payload in enumerate(payloads):
+            if n == 1 and state.stream_gate is not None:
+                state.stream_gate.wait(10)
+            elif n and state.stream_delay:
+                time.sleep(state.stream_delay)
+            with state.lock:  # counted first: a client may read it before the write returns
+                state.events_sent += 1
+            self._chunk(payload.encode())
+        self._chunk(b"")
+        with state.lock:
+            state.streams_finished += 1
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+
+def _not_found(handler: _Handler, model: str, error: Any) -> bool:
+    """Answer 404 when `model` is not served; True if it did."""
+    if model in handler.server.state.models:
+        return False
+    handler._send(404, error)
+    return True
+
 
 class OpenAIApi:
-    """`GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`."""
+    """`GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions` (both streamed
+    with `"stream": true`)."""
 
     prefix = "/v1"
 
@@ -130,50 +188,38 @@ class OpenAIApi:
             handler._send(404, {"error": {"message": f"Unknown path {path}"}})
             return
         model = body.get("model")
-        if model not in state.models:
-            handler._send(
-                404,
-                {
-                    "error": {
-                        "message": f"The model `{model}` does not exist",
-                        "type": "invalid_request_error",
-                        "code": "model_not_found",
-                    }
-                },
-            )
+        missing = {
+            "message": f"The model `{model}` does not exist",
+            "type": "invalid_request_error",
+            "code": "model_not_found",
+        }
+        if _not_found(handler, model, {"error": missing}):
             return
+        served = f"{model}-0125"
         if path == "/v1/chat/completions":
-            prompt = body["messages"][-1]["content"]
-            choice = {
-                "index": 0,
-                "finish_reason": "stop",
-                "message": {"role": "assistant", "content": reply_for(model, prompt)},
-            }
-            kind = "chat.completion"
+            _answer_chat(handler, body, served)
         else:
-            prompt = body["prompt"]
-            choice = {"index": 0, "finish_reason": "stop", "text": reply_for(model, prompt)}
-            kind = "text_completion"
-        tokens = len(prompt.split())
-        handler._send(
-            200,
-            {
-                "id": "cmpl-test",
-                "object": kind,
-                "created": 0,
-                "model": f"{model}-0125",
-                "choices": [choice],
-                "usage": {
-                    "prompt_tokens": tokens,
-                    "completion_tokens": 7,
-                    "total_tokens": tokens + 7,
-                },
-            },
-        )
+            _answer(handler, body, replies.text_completion(body, served), done_marker=True)
+
+
+def _answer(handler: _Handler, body: Any, reply: list[Any], *, done_marker: bool) -> None:
+    """A streamed reply's events, or a whole reply (the one item of `reply`)."""
+    if body.get("stream"):
+        handler.send_events(reply, done_marker=done_marker)
+    else:
+        handler._send(200, reply[0])
+
+
+def _answer_chat(handler: _Handler, body: Any, served_model: str) -> None:
+    if body.get("stream"):
+        handler.send_events(replies.chat_chunks(body, served_model), done_marker=True)
+    else:
+        handler._send(200, replies.chat_completion(body, served_model))
 
 
 class AlephAlphaApi:
-    """`GET /models_available`, `POST /complete`."""
+    """`GET /models_available`, `POST /complete` (streamed with `"stream": true`),
+    `POST /explain`, `POST /chat/completions`."""
 
     prefix = ""
 
@@ -196,25 +242,19 @@ class AlephAlphaApi:
                 ],
             )
             return
-        if method != "POST" or path != "/complete":
+        if method != "POST" or path not in ("/complete", "/explain", "/chat/completions"):
             handler._send(404, {"error": f"Unknown path {path}", "code": "NOT_FOUND"})
             return
         model = body.get("model")
-        if model not in state.models:
-            handler._send(404, {"error": f"Model {model} not found", "code": "MODEL_NOT_FOUND"})
+        missing = {"error": f"Model {model} not found", "code": "MODEL_NOT_FOUND"}
+        if _not_found(handler, model, missing):
             return
-        prompt = body["prompt"]
-        handler._send(
-            200,
-            {
-                "model_version": "2022-04",
-                "completions": [
-                    {"completion": reply_for(model, prompt), "finish_reason": "maximum_tokens"}
-                ],
-                "num_tokens_prompt_total": len(prompt.split()),
-                "num_tokens_generated": 9,
-            },
-        )
+        if path == "/chat/completions":
+            _answer_chat(handler, body, model)
+        elif path == "/explain":
+            handler._send(200, replies.explanation(body))
+        else:
+            _answer(handler, body, replies.aleph_alpha_completion(body), done_marker=False)
 
 
 class _Server(ThreadingHTTPServer):
@@ -254,7 +294,10 @@ def model_server(
 ) -> Iterator[RunningServer]:
     state = state or ModelServerState()
     server = _Server(api, state)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutting the server down at the end of each test then takes no time.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield RunningServer(state, f"http://127.0.0.1:{server.server_port}{api.prefix}")

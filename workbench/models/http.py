@@ -1,12 +1,15 @@
 """What every HTTP model provider shares: one client, bounded retries with backoff for 429
-and 5xx, cancelling that stops the retries and drops the request in flight, and one clear
-sentence for each way a server can fail."""
+and 5xx, cancelling that stops the retries and drops the request in flight, a cap on the
+size of a reply, and one clear sentence for each way a server can fail; for replies read
+whole and for streams of server-sent events alike."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +19,7 @@ import httpx
 from workbench.cancel import CancelToken
 from workbench.credentials import API_KEY_ENV
 from workbench.errors import ModelError, RunCancelled
+from workbench.models.sse import SseDecoder
 from workbench.redact import remember_secret, scrub
 
 #: Retry-After is honoured up to this many seconds; a longer wait is reported instead.
@@ -83,7 +87,84 @@ class HttpModelProvider:
     ) -> Any:
         """Send one request (retrying 429 and 5xx) and return its JSON, or raise ModelError;
         raise RunCancelled as soon as `cancel` is, and send nothing after that."""
-        about = f" for model {model!r}" if model else ""
+        response = self._exchange(method, path, model, body, cancel, self._receive)
+        try:
+            return response.json()
+        except ValueError:
+            raise ModelError(
+                f"{_capital(self._where())} answered{_about(model)} with malformed "
+                "JSON; check that the base URL points at the API."
+            ) from None
+
+    def stream_events(
+        self,
+        path: str,
+        *,
+        model: str,
+        body: dict[str, Any],
+        cancel: CancelToken | None = None,
+    ) -> Iterator[str]:
+        """POST `body` and yield the data of each server-sent event the moment its last line
+        is in. The request goes out at the first pull, with the same retries, errors and
+        cancelling as `request_json` until the server starts to answer; after that, a pull
+        waits at most the timeout for more, cancelling cuts the connection, and the reply is
+        capped like any other. Closing the iterator closes the connection."""
+        response = self._exchange("POST", path, model, body, cancel, self._open)
+        token = cancel or CancelToken()
+        stop_listening = token.add_listener(lambda: _cut(response))
+        decoder = SseDecoder()
+        size = 0
+        stalled = ModelError(
+            f"{_capital(self._where())} stopped sending its stream{_about(model)} "
+            f"for {self.settings.timeout:g} s; try again or raise its timeout."
+        )
+        try:
+            try:
+                last_event = time.monotonic()
+                for chunk in response.iter_bytes():
+                    self._stop_if_cancelled(cancel)
+                    size += len(chunk)
+                    if size > MAX_REPLY_BYTES:
+                        raise self._too_big()
+                    events = decoder.feed(chunk)
+                    # httpx times out a silent read; this, a drip that never ends an event.
+                    if events:
+                        last_event = time.monotonic()
+                    elif time.monotonic() - last_event > self.settings.timeout:
+                        raise stalled
+                    for event in events:
+                        yield event
+                        self._stop_if_cancelled(cancel)
+                        # The time the reader took over the event is not the server's.
+                        last_event = time.monotonic()
+            except httpx.TimeoutException:
+                raise stalled from None
+            except httpx.HTTPError as error:
+                self._stop_if_cancelled(cancel)  # a cut made by the cancel, not a failure
+                raise ModelError(
+                    scrub(
+                        f"The stream from {self._where()}{_about(model)} broke off ({error}); "
+                        "run again."
+                    )
+                ) from None
+            self._stop_if_cancelled(cancel)  # a cut can also look like the end of the reply
+            yield from decoder.finish()
+        finally:
+            stop_listening()
+            response.close()
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        model: str | None,
+        body: dict[str, Any] | None,
+        cancel: CancelToken | None,
+        receive: Callable[[httpx.Request, CancelToken], httpx.Response],
+    ) -> httpx.Response:
+        """Send the request until it succeeds, retrying 429 and 5xx with backoff; return the
+        successful response as `receive` gave it, or raise ModelError for any failure."""
+        about = _about(model)
         # Without a token nothing can cancel, and waiting on a fresh one is a plain sleep.
         backoff_clock = cancel or CancelToken()
         attempt = 0
@@ -95,7 +176,7 @@ class HttpModelProvider:
                     "is closing); run again."
                 )
             try:
-                response = self._send(method, path, body, cancel)
+                response = self._send(method, path, body, cancel, receive)
             except httpx.ConnectError as error:
                 raise ModelError(
                     f"Cannot reach {self._where()} ({_reason(error)}); start the "
@@ -113,6 +194,8 @@ class HttpModelProvider:
                 ) from None
 
             status = response.status_code
+            if status < 300:
+                return response
             retryable = status == 429 or status >= 500
             if retryable and attempt < self.settings.retries:
                 wait = _retry_after(response) or self.settings.backoff * 2**attempt
@@ -145,30 +228,27 @@ class HttpModelProvider:
                     f"{_capital(self._where())} rejected the request{about} "
                     f"({status}): {_detail(response)}."
                 )
-            if 300 <= status < 400:
-                where_to = scrub(response.headers.get("Location", "elsewhere"))
-                raise ModelError(
-                    f"{_capital(self._where())} redirected the request{about} ({status}) to "
-                    f"{where_to}; set the provider's base URL to the address it points at."
-                )
-            try:
-                return response.json()
-            except ValueError:
-                raise ModelError(
-                    f"{_capital(self._where())} answered{about} with malformed "
-                    "JSON; check that the base URL points at the API."
-                ) from None
+            where_to = scrub(response.headers.get("Location", "elsewhere"))
+            raise ModelError(
+                f"{_capital(self._where())} redirected the request{about} ({status}) to "
+                f"{where_to}; set the provider's base URL to the address it points at."
+            )
 
     def _stop_if_cancelled(self, cancel: CancelToken | None) -> None:
         if cancel is not None and cancel.is_cancelled:
             raise RunCancelled(f"The call to {self._where()} was cancelled.")
 
     def _send(
-        self, method: str, path: str, body: dict[str, Any] | None, cancel: CancelToken | None
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        cancel: CancelToken | None,
+        receive: Callable[[httpx.Request, CancelToken], httpx.Response],
     ) -> httpx.Response:
-        """One attempt, read whole. With a token it runs on a thread of its own, so that the
-        caller can stop waiting the moment the token is cancelled, even before the server
-        has begun to answer."""
+        """One attempt, as far as `receive` reads it. With a token it runs on a thread of its
+        own, so that the caller can stop waiting the moment the token is cancelled, even
+        before the server has begun to answer."""
         request = self._client.build_request(method, path.lstrip("/"), json=body)
         # The whole attempt has one deadline: httpx's timeout is per read, and a server that
         # sends a byte every few seconds would otherwise hold the call for ever.
@@ -186,7 +266,7 @@ class HttpModelProvider:
 
         def attempt() -> None:
             try:
-                outcome.set_result(self._receive(request, attempt_token))
+                outcome.set_result(receive(request, attempt_token))
             except BaseException as error:  # handed over to the waiting caller
                 outcome.set_exception(error)
             finally:
@@ -202,16 +282,33 @@ class HttpModelProvider:
             deadline.cancel()
             stop_listening()
             stop_forwarding()
+        given_up = timed_out.is_set() or (cancel is not None and cancel.is_cancelled)
+        if given_up and outcome.done() and outcome.exception() is None:
+            outcome.result().close()  # a stream's open response that nobody will read
         if timed_out.is_set():
             raise httpx.ReadTimeout("the attempt's deadline passed", request=request)
         self._stop_if_cancelled(cancel)
         return outcome.result()
 
     def _receive(self, request: httpx.Request, cancel: CancelToken) -> httpx.Response:
-        """Send `request` and read its answer a chunk at a time; once `cancel` fires, the
-        connection is cut (never returned to the pool half-read) and nothing more is read."""
+        """Send `request` and read its answer whole."""
+        self._stop_if_cancelled(cancel)
+        return self._read_whole(self._client.send(request, stream=True), cancel)
+
+    def _open(self, request: httpx.Request, cancel: CancelToken) -> httpx.Response:
+        """Send `request` and wait for the head of its answer only, leaving a success's body
+        to be streamed; a failure's body is read whole, for its message."""
         self._stop_if_cancelled(cancel)
         response = self._client.send(request, stream=True)
+        if response.status_code >= 300:
+            return self._read_whole(response, cancel)
+        # If the caller has stopped waiting (cancelled, timed out), nobody will read this.
+        cancel.add_listener(response.close)
+        return response
+
+    def _read_whole(self, response: httpx.Response, cancel: CancelToken) -> httpx.Response:
+        """Read `response` a chunk at a time; once `cancel` fires, the connection is cut
+        (never returned to the pool half-read) and nothing more is read."""
         stop_listening = cancel.add_listener(lambda: _cut(response))
         try:
             chunks = []
@@ -221,11 +318,7 @@ class HttpModelProvider:
                 size += len(chunk)
                 if size > MAX_REPLY_BYTES:
                     _cut(response)
-                    raise ModelError(
-                        f"{_capital(self._where())} answered with more than "
-                        f"{MAX_REPLY_BYTES >> 20} MiB; a model reply is never that long, so "
-                        "check that the base URL points at the API."
-                    )
+                    raise self._too_big()
                 chunks.append(chunk)
         finally:
             stop_listening()
@@ -235,14 +328,20 @@ class HttpModelProvider:
             response.status_code,
             headers=response.headers,
             content=b"".join(chunks),
-            request=request,
+            request=response.request,
             extensions={"reason_phrase": response.reason_phrase.encode()},
         )
 
-    def malformed(self, model: str | None, what: str) -> ModelError:
-        about = f" for model {model!r}" if model else ""
+    def _too_big(self) -> ModelError:
         return ModelError(
-            f"{_capital(self._where())} answered{about} without {what}; check "
+            f"{_capital(self._where())} answered with more than "
+            f"{MAX_REPLY_BYTES >> 20} MiB; a model reply is never that long, so "
+            "check that the base URL points at the API."
+        )
+
+    def malformed(self, model: str | None, what: str) -> ModelError:
+        return ModelError(
+            f"{_capital(self._where())} answered{_about(model)} without {what}; check "
             "that the base URL points at the right kind of API."
         )
 
@@ -255,6 +354,10 @@ def _cut(response: httpx.Response) -> None:
     if isinstance(sock, socket.socket):
         with contextlib.suppress(OSError):  # already closed, by either side
             sock.shutdown(socket.SHUT_RDWR)
+
+
+def _about(model: str | None) -> str:
+    return f" for model {model!r}" if model else ""
 
 
 def _capital(text: str) -> str:

@@ -1,7 +1,10 @@
 """Record any provider's replies to a file in the project, and play them back offline.
 
 Replies are keyed by (model, prompt), so a skill's run can be repeated exactly without a
-network. The file is plain JSON, meant to be committed next to the skill.
+network. The file is plain JSON, meant to be committed next to the skill. These providers
+keep the seed world's `complete_text` (`"replies"`); every other CSI function is recorded
+and replayed by the CSI host (workbench/csi/replay.py) in the same file (`"calls"`), so a
+provider asked directly for one of them says that it only answers through the host.
 """
 
 from __future__ import annotations
@@ -14,7 +17,18 @@ from typing import Any, ClassVar
 from workbench.cancel import CancelToken
 from workbench.errors import ModelError
 from workbench.fs import atomic_write
-from workbench.models.base import Completion, ModelProvider
+from workbench.models.base import Completion, InferenceRequest, ModelProvider
+from workbench.models.inference import (
+    ChatEvent,
+    ChatRequest,
+    ChatResult,
+    CompletionEvent,
+    CompletionRequest,
+    CompletionResult,
+    EventStream,
+    ExplanationRequest,
+    TextScore,
+)
 
 REPLAY_FILE = "replies.json"
 
@@ -23,13 +37,22 @@ def _load(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     if not path.exists():
         return {}
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))["replies"]
+        entries = _document(path).get("replies", [])
         return {(e["model"], e["prompt"]): e for e in entries}
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelError(
             f"The replay file {path} cannot be read ({error}); fix it, or record "
             "it again with --record."
         ) from None
+
+
+def _document(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(document, dict):
+        raise TypeError("not a JSON object")
+    return document
 
 
 class ReplayProvider:
@@ -65,6 +88,38 @@ class ReplayProvider:
             completion_tokens=entry.get("completion_tokens"),
         )
 
+    def complete(
+        self, request: CompletionRequest, *, cancel: CancelToken | None = None
+    ) -> CompletionResult:
+        raise self._not_recorded("complete")
+
+    def completion_stream(
+        self, request: CompletionRequest, *, cancel: CancelToken | None = None
+    ) -> EventStream[CompletionEvent]:
+        raise self._not_recorded("completion-stream")
+
+    def chat(self, request: ChatRequest, *, cancel: CancelToken | None = None) -> ChatResult:
+        raise self._not_recorded("chat")
+
+    def chat_stream(
+        self, request: ChatRequest, *, cancel: CancelToken | None = None
+    ) -> EventStream[ChatEvent]:
+        raise self._not_recorded("chat-stream")
+
+    def explain(
+        self, request: ExplanationRequest, *, cancel: CancelToken | None = None
+    ) -> list[TextScore]:
+        raise self._not_recorded("explain")
+
+    def unhonoured(self, request: InferenceRequest) -> list[str]:
+        return []  # every inference call fails with its own sentence
+
+    def _not_recorded(self, function: str) -> ModelError:
+        return ModelError(
+            f"The replay provider answers {function} only through the CSI host, which finds "
+            "the recorded call in the replay file."
+        )
+
     def list_models(self) -> list[str]:
         return sorted({model for model, _ in (self._replies or _load(self.path))})
 
@@ -98,12 +153,38 @@ class RecordingProvider:
                 "prompt_tokens": completion.prompt_tokens,
                 "completion_tokens": completion.completion_tokens,
             }
-            atomic_write(
-                self.path,
-                json.dumps({"replies": list(replies.values())}, indent=2, ensure_ascii=False)
-                + "\n",
-            )
+            document = _document(self.path)  # keeps the CSI host's "calls"
+            document["replies"] = list(replies.values())
+            atomic_write(self.path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         return completion
+
+    # The kernel's inference functions are passed through: the CSI host records them.
+
+    def complete(
+        self, request: CompletionRequest, *, cancel: CancelToken | None = None
+    ) -> CompletionResult:
+        return self.inner.complete(request, cancel=cancel)
+
+    def completion_stream(
+        self, request: CompletionRequest, *, cancel: CancelToken | None = None
+    ) -> EventStream[CompletionEvent]:
+        return self.inner.completion_stream(request, cancel=cancel)
+
+    def chat(self, request: ChatRequest, *, cancel: CancelToken | None = None) -> ChatResult:
+        return self.inner.chat(request, cancel=cancel)
+
+    def chat_stream(
+        self, request: ChatRequest, *, cancel: CancelToken | None = None
+    ) -> EventStream[ChatEvent]:
+        return self.inner.chat_stream(request, cancel=cancel)
+
+    def explain(
+        self, request: ExplanationRequest, *, cancel: CancelToken | None = None
+    ) -> list[TextScore]:
+        return self.inner.explain(request, cancel=cancel)
+
+    def unhonoured(self, request: InferenceRequest) -> list[str]:
+        return self.inner.unhonoured(request)
 
     def list_models(self) -> list[str]:
         return self.inner.list_models()
