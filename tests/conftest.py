@@ -46,6 +46,9 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "WORKBENCH_API_KEY",
             "WORKBENCH_CONFIG",
             "DBUS_SESSION_BUS_ADDRESS",
+            # An activated environment (with pharia-skill, say) must not decide which
+            # environment an SDK project builds with: the tests name it.
+            "VIRTUAL_ENV",
         ):
             patch.delenv(variable, raising=False)
         yield home
@@ -141,6 +144,72 @@ def behaviours_project(
 @pytest.fixture(scope="session")
 def runtime() -> SkillRuntime:
     return SkillRuntime()
+
+
+# --- SDK (pharia-skill) projects --------------------------------------------------------------
+#: The pharia-skill release the SDK tests build with (pip installs it from PyPI once a session).
+SDK_VERSION = "0.20.0"
+
+
+@dataclass(frozen=True)
+class SdkEnvironment:
+    """The session's one environment with pharia-skill, made by `workbench env` itself."""
+
+    #: The virtual environment (`<project>/.venv`); every SDK test project names it.
+    root: Path
+    #: The project it was made for (a copy of tests/data/skills/sdk_skill pinning SDK_VERSION).
+    project: Path
+    #: That `workbench env PROJECT --json` run, and how long it took.
+    made_by: subprocess.CompletedProcess[str]
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def sdk_environment(tmp_path_factory: pytest.TempPathFactory) -> SdkEnvironment:
+    """One environment with pharia-skill for the whole session (pip, ~10 s): made once by
+    `workbench env`, then used by every SDK project through `[skill] environment`."""
+    project = copy_project(
+        DATA / "skills/sdk_skill", tmp_path_factory.mktemp("sdk-env") / "env_maker", False
+    )
+    (project / "requirements.txt").write_text(f"pharia-skill=={SDK_VERSION}\n")
+    started = time.monotonic()
+    done = run_workbench("env", project, "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return SdkEnvironment(project / ".venv", project, done, time.monotonic() - started)
+
+
+def sdk_project(source: Path, target: Path, environment: SdkEnvironment) -> Path:
+    """A copy of the SDK skill at `source` that builds with the session's environment."""
+    copy_project(source, target, with_wit=False)
+    (target / "workbench.toml").write_text(f'[skill]\nenvironment = "{environment.root}"\n')
+    return target
+
+
+@pytest.fixture(scope="session")
+def sdk_skill_build(
+    tmp_path_factory: pytest.TempPathFactory,
+    sdk_environment: SdkEnvironment,
+    session_builds: dict[Path, TimedEvents],
+) -> tuple[SkillProject, Path]:
+    """tests/data/skills/sdk_skill (`@skill`, world `skill` of pharia:skill@0.3.11) built
+    once with the workbench's builder: (the project, its component). Read-only: copy it
+    (with `sdk_project`) to change it."""
+    root = tmp_path_factory.mktemp("sdk-skills") / "sdk_skill"
+    project = built(sdk_project(DATA / "skills/sdk_skill", root, sdk_environment), session_builds)
+    return project, project.output
+
+
+@pytest.fixture(scope="session")
+def sdk_stream_build(
+    tmp_path_factory: pytest.TempPathFactory,
+    sdk_environment: SdkEnvironment,
+    session_builds: dict[Path, TimedEvents],
+) -> tuple[SkillProject, Path]:
+    """tests/data/skills/sdk_stream (`@message_stream`, world `message-stream-skill` of
+    pharia:skill@0.3.11) built once: (the project, its component). Read-only."""
+    root = tmp_path_factory.mktemp("sdk-skills") / "sdk_stream"
+    project = built(sdk_project(DATA / "skills/sdk_stream", root, sdk_environment), session_builds)
+    return project, project.output
 
 
 @dataclass(frozen=True)

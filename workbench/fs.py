@@ -14,8 +14,12 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-#: Folders a project walk never enters (any folder starting with "." is skipped too).
-PRUNED_DIRS = frozenset({"__pycache__", "build", "node_modules", "venv", "env", "site-packages"})
+#: Folders a project walk never enters (any folder starting with "." is skipped too, a
+#: project's `.venv` among them). `wasi_deps` is where an SDK build puts pydantic-core's
+#: WASI wheel: the environment's, not the skill's sources.
+PRUNED_DIRS = frozenset(
+    {"__pycache__", "build", "node_modules", "venv", "env", "site-packages", "wasi_deps"}
+)
 
 
 def atomic_write(path: Path, content: str | bytes) -> None:

@@ -185,3 +185,16 @@ def _runs_with(pid: str, marker: bytes) -> bool:
         return marker in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
+
+
+def test_a_raw_skill_for_a_gated_world_builds_with_its_feature(
+    raw_build, session_builds: dict[Path, TimedEvents]
+) -> None:
+    # pharia:skill@0.5.0's worlds are `@unstable(feature = alpha)`: without `--features alpha`
+    # componentize-py says "World `skill` not found in package `pharia:skill@0.5.0`".
+    project = raw_build("raw_v0_5")  # the session's build of it, shared with the run tests
+    (_, started), *_, (_, finished) = session_builds[project.root]
+    assert isinstance(started, BuildStarted)
+    assert "--features alpha" in " ".join(started.command)
+    assert isinstance(finished, BuildSucceeded) and not finished.cached
+    assert project.output.read_bytes()[:4] == b"\0asm"

@@ -2,45 +2,70 @@
 
 `build()` is an async generator of typed events, so the CLI can print them and the TUI can
 show them live. Builds are not byte-reproducible, so the cache is keyed on the inputs
-(sources, WIT, world, componentize-py version), never on the output. A failed build never
+(sources, WIT, world, componentize-py version; for an SDK project its environment's
+componentize-py and pharia-skill versions), never on the output. A failed build never
 touches the last good component: the new one is written beside it and renamed into place.
+
+Seed and wit projects build with the workbench's own componentize-py; SDK projects with
+their environment's, activated, after pydantic-core's WASI wheel is in `wasi_deps/` (see
+`sdk.py`), exactly as `pharia-skill build` does.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
 import os
-import shutil
-import signal
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from importlib import metadata
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
+from workbench.build.commands import (
+    COMPONENTIZE_PY_ENV,
+    build_command,
+    cannot_start,
+    componentize_py_command,
+    tool_env,
+    tool_version,
+    world_options,
+)
 from workbench.build.diagnostics import Diagnostic, ReadableStderr, parse_build_errors
+from workbench.build.environment import require_environment
+from workbench.build.process import Subprocess
+from workbench.build.sdk import prepare_wasi_deps, sdk_hint, wasi_pydantic_core
 from workbench.errors import (
     BuildError,
     BuildFolderError,
     BuildTimeout,
     ToolError,
+    UsageError,
     WorkbenchError,
 )
 from workbench.fs import atomic_write, ensure_writable_folder
 from workbench.project.model import SkillProject
 
-#: Points the workbench at another componentize-py executable.
-COMPONENTIZE_PY_ENV = "WORKBENCH_COMPONENTIZE_PY"
+__all__ = [
+    "COMPONENTIZE_PY_ENV",
+    "BuildEvent",
+    "BuildFailed",
+    "BuildLog",
+    "BuildStarted",
+    "BuildSucceeded",
+    "build",
+    "build_command",
+    "componentize_py_command",
+    "input_key",
+    "is_up_to_date",
+    "write_bindings",
+]
+
 #: Bump when the way we call componentize-py changes, so old cache entries go stale.
 _RECIPE_VERSION = "1"
-
-T = TypeVar("T")
+#: The SDK's recipe (`pharia-skill build`), versioned on its own.
+_SDK_RECIPE_VERSION = "sdk-1"
 
 
 @dataclass(frozen=True)
@@ -75,49 +100,24 @@ class BuildFailed:
 BuildEvent = BuildStarted | BuildLog | BuildSucceeded | BuildFailed
 
 
-def componentize_py_command() -> list[str]:
-    override = os.environ.get(COMPONENTIZE_PY_ENV)
-    if override:
-        return [override]
-    # Prefer the one installed beside this Python (a venv's bin/), then PATH.
-    beside = Path(sys.executable).parent / "componentize-py"
-    found = str(beside) if beside.exists() else shutil.which("componentize-py")
-    if found is None:
-        raise ToolError(
-            "componentize-py is not installed; install it with "
-            "`pip install componentize-py==0.25.1`."
-        )
-    return [found]
-
-
-@lru_cache(maxsize=4)
-def _tool_version(command: tuple[str, ...]) -> str:
-    if not os.environ.get(COMPONENTIZE_PY_ENV):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            return metadata.version("componentize-py")
-    import subprocess
-
-    try:
-        done = subprocess.run(
-            [*command, "--version"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise _cannot_start(error) from error
-    return done.stdout.strip() or f"unknown (exit {done.returncode})"
-
-
-def _cannot_start(error: BaseException) -> ToolError:
-    return ToolError(
-        f"componentize-py could not be started ({error}); reinstall it with "
-        "`pip install componentize-py==0.25.1`."
-    )
-
-
 def input_key(project: SkillProject) -> str:
-    """A hash of everything that decides what a build produces."""
+    """A hash of everything that decides what a build produces. For an SDK project that
+    includes its environment's versions (NoEnvironment when it has none)."""
     digest = hashlib.sha256()
-    tool = _tool_version(tuple(componentize_py_command()))
-    for part in (_RECIPE_VERSION, tool, project.world, project.world_module, project.module):
+    if project.is_sdk:
+        environment = require_environment(project)
+        tools = [
+            _SDK_RECIPE_VERSION,
+            environment.componentize_py or "",
+            environment.pharia_skill or "",
+            wasi_pydantic_core(environment),
+        ]
+    else:
+        tools = [_RECIPE_VERSION, tool_version(tuple(componentize_py_command()))]
+    parts = [*tools, project.world, project.world_module, project.module]
+    if project.features:  # only then, so keys made before features existed still hold
+        parts.append("features=" + ",".join(project.features))
+    for part in parts:
         digest.update(part.encode() + b"\0")
     for file in project.source_files():
         relative = _key_path(file, project)
@@ -152,24 +152,41 @@ def is_up_to_date(project: SkillProject) -> bool:
     return _recorded_key(project) == input_key(project)
 
 
-def _world_options(project: SkillProject) -> list[str]:
-    """componentize-py and the options that pick the project's WIT world."""
-    return [
-        *componentize_py_command(),
-        "-d",
-        str(project.wit_path),
-        "-w",
-        project.world,
-        "--world-module",
-        project.world_module,
-    ]
+@dataclass
+class _Step:
+    """How one tool run ended: its exit code (None: stopped at the deadline) and stderr."""
+
+    returncode: int | None = None
+    stderr: list[str] = field(default_factory=list)
 
 
-def build_command(project: SkillProject, output: Path) -> list[str]:
-    command = [*_world_options(project), "componentize", project.module]
-    for path in project.python_paths:
-        command += ["-p", str(path)]
-    return [*command, "-o", str(output)]
+async def _run_step(
+    command: Sequence[str],
+    project: SkillProject,
+    env: dict[str, str],
+    deadline: float,
+    step: _Step,
+    readable: ReadableStderr | None = None,
+) -> AsyncIterator[BuildLog]:
+    """Run one tool, its lines as BuildLog events; how it ended goes into `step`."""
+    process = await Subprocess.start(command, cwd=project.root, env=env)
+    try:
+        async for stream, line in process.lines(deadline):
+            if stream == "stderr":
+                step.stderr.append(line)
+            if stream == "stdout" or readable is None:
+                yield BuildLog(stream, line)
+                continue
+            for shown in readable.feed(line):
+                yield BuildLog("stderr", shown)
+        if not process.timed_out:
+            for shown in readable.flush() if readable else []:
+                yield BuildLog("stderr", shown)
+            step.returncode = await process.wait(deadline)
+    finally:
+        # Cancelled, timed out, or the consumer stopped listening: the tool must not go
+        # on alone, nor anything it started.
+        await process.stop()
 
 
 async def build(
@@ -187,6 +204,7 @@ async def build(
         if not force and _recorded_key(project) == key:
             yield BuildSucceeded(project.output, time.monotonic() - started, cached=True)
             return
+        environment = require_environment(project) if project.is_sdk else None
         command = build_command(project, partial)
     except WorkbenchError as error:
         yield BuildFailed(error, time.monotonic() - started)
@@ -196,110 +214,76 @@ async def build(
         return
     try:
         ensure_writable_folder(project.output.parent)
+        wasi_deps = prepare_wasi_deps(project, environment) if environment else None
     except OSError as error:
         yield BuildFailed(_cannot_write(error, project), time.monotonic() - started)
         return
+    except WorkbenchError as error:
+        yield BuildFailed(error, time.monotonic() - started)
+        return
 
     yield BuildStarted(tuple(command))
-    env = {**os.environ, "RUST_BACKTRACE": "0"}
-    try:
-        process = await asyncio.create_subprocess_exec(
-            *command,
-            cwd=project.root,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            # Its own process group, so stopping the build stops all it started too.
-            start_new_session=True,
-        )
-    except OSError as error:
-        _discard(partial)
-        yield BuildFailed(_cannot_start(error), time.monotonic() - started)
-        return
-
+    env = tool_env(environment)
     deadline = time.monotonic() + limit
-    lines: asyncio.Queue[tuple[Literal["stdout", "stderr"], str] | None] = asyncio.Queue()
-    pumps = [
-        asyncio.create_task(_pump(process.stdout, "stdout", lines)),
-        asyncio.create_task(_pump(process.stderr, "stderr", lines)),
-    ]
-    stderr_lines: list[str] = []
-    readable = ReadableStderr(project.python_paths)
-    returncode: int | None = None
+    succeeded = False
     try:
-        open_streams = len(pumps)
-        while open_streams:
-            item = await _before(deadline, lines.get())
-            if item is _TIMED_OUT:
-                break
-            if item is None:
-                open_streams -= 1
-                continue
-            assert isinstance(item, tuple)
-            if item[0] == "stdout":
-                yield BuildLog(*item)
-                continue
-            stderr_lines.append(item[1])
-            for line in readable.feed(item[1]):
-                yield BuildLog("stderr", line)
-        else:
-            for line in readable.flush():
-                yield BuildLog("stderr", line)
-            waited = await _before(deadline, process.wait())
-            returncode = waited if isinstance(waited, int) else None
+        if wasi_deps is not None:
+            yield BuildLog("stdout", f"Installing {wasi_deps[-1]} for WASI into wasi_deps/")
+            pip = _Step()
+            async for event in _run_step(wasi_deps, project, env, deadline, pip):
+                yield event
+            if pip.returncode != 0:
+                yield BuildFailed(_wasi_deps_error(project, pip, limit), _since(started))
+                return
+        componentize = _Step()
+        readable = ReadableStderr(project.python_paths)
+        async for event in _run_step(command, project, env, deadline, componentize, readable):
+            yield event
+        returncode = componentize.returncode
+        if returncode is None:
+            yield BuildFailed(_timeout(limit), _since(started))
+            return
+        if returncode != 0 or not partial.is_file():
+            yield BuildFailed(
+                _build_error(project, componentize.stderr, returncode or 1), _since(started)
+            )
+            return
+        try:
+            os.replace(partial, project.output)
+            atomic_write(_key_file(project), json.dumps({"key": key}))
+        except OSError as error:
+            yield BuildFailed(_cannot_write(error, project), _since(started))
+            return
+        succeeded = True
+        yield BuildSucceeded(project.output, _since(started), cached=False)
+    except OSError as error:
+        yield BuildFailed(cannot_start(error), _since(started))
     finally:
-        # Cancelled, timed out, or the consumer stopped listening: the build must not go
-        # on alone, nor anything it started.
-        for pump in pumps:
-            pump.cancel()
-        _kill_group(process)
-        if process.returncode is None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(process.wait(), 5)
-        if returncode != 0:
+        if not succeeded:
             _discard(partial)
 
-    duration = time.monotonic() - started
-    if returncode is None:
-        yield BuildFailed(
-            BuildTimeout(
-                f"The build took longer than {limit:g} s and was stopped; look for module-level "
-                "code that never finishes (it runs during the build), or raise `timeout` under "
-                "[build] in workbench.toml."
-            ),
-            duration,
-        )
-        return
-    if returncode != 0 or not partial.is_file():
-        _discard(partial)
-        yield BuildFailed(_build_error(project, stderr_lines, returncode or 1), duration)
-        return
-    try:
-        os.replace(partial, project.output)
-        atomic_write(_key_file(project), json.dumps({"key": key}))
-    except OSError as error:
-        _discard(partial)
-        yield BuildFailed(_cannot_write(error, project), duration)
-        return
-    yield BuildSucceeded(project.output, duration, cached=False)
+
+def _since(started: float) -> float:
+    return time.monotonic() - started
 
 
-#: What `_before` returns when the deadline passed first.
-_TIMED_OUT = object()
+def _timeout(limit: float) -> BuildTimeout:
+    return BuildTimeout(
+        f"The build took longer than {limit:g} s and was stopped; look for module-level "
+        "code that never finishes (it runs during the build), or raise `timeout` under "
+        "[build] in workbench.toml."
+    )
 
 
-async def _before(deadline: float, awaitable: Awaitable[T]) -> T | object:
-    try:
-        return await asyncio.wait_for(awaitable, max(deadline - time.monotonic(), 0))
-    except TimeoutError:
-        return _TIMED_OUT
-
-
-def _kill_group(process: asyncio.subprocess.Process) -> None:
-    """SIGKILL componentize-py's whole process group (its pid: it leads its own session)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+def _wasi_deps_error(project: SkillProject, pip: _Step, limit: float) -> WorkbenchError:
+    if pip.returncode is None:
+        return _timeout(limit)
+    last = next((line.strip() for line in reversed(pip.stderr) if line.strip()), "")
+    return ToolError(
+        f"pip could not install pydantic-core for WASI into {project.wasi_deps} (exit code "
+        f"{pip.returncode}){': ' + last if last else ''}; the build log has pip's output, "
+        "and `workbench env` can repair the environment."
+    )
 
 
 def _discard(path: Path) -> None:
@@ -323,19 +307,6 @@ def _cannot_write(error: OSError, project: SkillProject) -> BuildFolderError:
     )
 
 
-async def _pump(
-    stream: asyncio.StreamReader | None,
-    name: Literal["stdout", "stderr"],
-    lines: asyncio.Queue[tuple[Literal["stdout", "stderr"], str] | None],
-) -> None:
-    try:
-        if stream is not None:
-            async for raw in stream:
-                await lines.put((name, raw.decode("utf-8", errors="replace").rstrip("\r\n")))
-    finally:
-        lines.put_nowait(None)
-
-
 def _build_error(
     project: SkillProject, stderr_lines: Sequence[str], returncode: int
 ) -> WorkbenchError:
@@ -348,6 +319,9 @@ def _build_error(
             "log has its full output, and reinstalling componentize-py may help."
         )
     diagnostics = parse_build_errors(stderr, project.python_paths, project.root)
+    hint = sdk_hint(project, stderr) if project.is_sdk else None
+    if hint is not None:
+        return BuildError(f"The build failed: {hint}", diagnostics)
     first = diagnostics[0].format(project.root)
     more = f" (and {len(diagnostics) - 1} more)" if len(diagnostics) > 1 else ""
     return BuildError(f"The build failed: {first}{more}; fix it and build again.", diagnostics)
@@ -355,22 +329,23 @@ def _build_error(
 
 async def write_bindings(project: SkillProject, target: Path | None = None) -> Path:
     """Write componentize-py's stub bindings (the `skill` package) for editors and type checkers."""
+    if project.is_sdk:
+        raise UsageError(
+            f"{project.root} uses pharia-skill, which ships its own bindings "
+            "(`pharia_skill.bindings`); point your editor at the project's environment instead."
+        )
     target = target or project.root
-    command = [*_world_options(project), "bindings", str(target)]
+    command = [*world_options(project), "bindings", str(target)]
     try:
-        process = await asyncio.create_subprocess_exec(
-            *command,
-            cwd=project.root,
-            env={**os.environ, "RUST_BACKTRACE": "0"},
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        process = await Subprocess.start(command, cwd=project.root, env=tool_env(None))
     except OSError as error:
-        raise _cannot_start(error) from error
-    _, stderr = await process.communicate()
-    if process.returncode != 0:
-        raise _build_error(
-            project, stderr.decode(errors="replace").splitlines(), process.returncode or 1
-        )
+        raise cannot_start(error) from error
+    step = _Step()
+    try:
+        step.stderr = [line async for stream, line in process.lines() if stream == "stderr"]
+        step.returncode = await process.wait()
+    finally:
+        await process.stop()
+    if step.returncode != 0:
+        raise _build_error(project, step.stderr, step.returncode or 1)
     return target / project.world_module

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.fs import in_pruned_folder
+
 _SANDBOX_PATH = re.compile(r'"/(\d+)/([^"]+)"')
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)')
 _WIT_LOCATION = re.compile(r"^\s*-->\s+(?P<path>.+?):(?P<line>\d+):(?P<column>\d+)\s*$")
@@ -142,7 +144,10 @@ def parse_build_errors(stderr: str, python_paths: Sequence[Path], cwd: Path) -> 
 
 
 def _is_project_path(path: Path, python_paths: Sequence[Path]) -> bool:
-    return any(path.is_relative_to(root) for root in python_paths)
+    """In one of the `-p` folders, and not in a folder of others' code inside one (an SDK
+    project's `wasi_deps/` with pydantic-core, a `.venv`)."""
+    holders = [root for root in python_paths if path.is_relative_to(root)]
+    return bool(holders) and not any(in_pruned_folder(path, root) for root in holders)
 
 
 def _exception_line(lines: list[str]) -> str:

@@ -1,17 +1,23 @@
 """A skill project on disk: its Python module, its WIT, its world and where its build goes.
 
-A project is a folder. `workbench.toml` is optional; without it the module is the one file
-that defines `class Skill`, the WIT is the one `.wit` file (or the `wit/` folder), and the
-world is that WIT's only world. The built component does not record its world's name, so
-the project does.
+A project is a folder of one of three kinds (`kinds.py`): a seed project (its own WIT file
+and `class Skill`), a wit project (a copy of one of the kernel's versioned worlds, e.g.
+`wit/` with `package pharia:skill@0.4.0;`) or an SDK project (pharia-skill's `@skill` or
+`@message_stream`, built with the project's own environment and the SDK's WIT).
+`workbench.toml` is optional; without it the module is the one file that defines the
+skill's class (or uses the SDK's decorator), the WIT is the one `.wit` file (or the `wit/`
+folder), and the world is that WIT's only world, the one the skill's class or decorator
+implements. The built component does not record its world's name, so the project does.
 
     [skill]
     module = "haiku"            # the Python module (a file at the project root)
-    wit = "skill.wit"           # a .wit file or a folder of them
+    wit = "skill.wit"           # a .wit file or a folder of them (not for SDK projects)
     world = "skill"
     output = "build/haiku.wasm" # must stay inside the project's build/ folder
     python-path = ["lib"]       # extra folders to bundle, after the project root
     outside-python-path = ["../shared"]  # folders outside the project, named on purpose
+    environment = "../sdk-env"  # SDK projects: a virtual environment with pharia-skill
+                                # (default: the project's .venv, else the active one)
 
     [build]
     timeout = 300               # seconds; the build is stopped after that
@@ -41,83 +47,67 @@ bindings' package, which the skill imports.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from workbench.config.toml import TomlTable, read_toml
 from workbench.errors import ProjectError, UsageError
-from workbench.fs import atomic_write, walk_project
+from workbench.fs import walk_project
+from workbench.project import kinds
+from workbench.project.kinds import WASI_DEPS, ProjectKind
+from workbench.project.settings import (
+    DEFAULT_BUILD_TIMEOUT,
+    DEFAULT_MAX_PRINTS,
+    DEFAULT_MEMORY_LIMIT,
+    DEFAULT_TIMEOUT,
+    MAXIMUM_MEMORY_LIMIT,
+    MINIMUM_MEMORY_LIMIT,
+    PublishSettings,
+    RunDefaults,
+    format_size,
+    parse_size,
+    publish_settings,
+    run_defaults,
+    save_publish_settings,
+)
 from workbench.project.wit import read_wit, wit_files
+
+__all__ = [
+    "BUILD_DIR",
+    "CONFIG_FILE",
+    "DEFAULT_BUILD_TIMEOUT",
+    "DEFAULT_MAX_PRINTS",
+    "DEFAULT_MEMORY_LIMIT",
+    "DEFAULT_TIMEOUT",
+    "MAXIMUM_MEMORY_LIMIT",
+    "MINIMUM_MEMORY_LIMIT",
+    "WORLD_MODULE",
+    "ProjectKind",
+    "PublishSettings",
+    "RunDefaults",
+    "SkillProject",
+    "format_size",
+    "load_project",
+    "parse_size",
+    "save_publish_settings",
+    "with_output",
+]
 
 CONFIG_FILE = "workbench.toml"
 BUILD_DIR = "build"
 #: The module name componentize-py gives the generated bindings (`import skill` in the seed).
 WORLD_MODULE = "skill"
-DEFAULT_TIMEOUT = 30.0
-#: A build that takes longer is stopped: module-level code can loop for ever.
-DEFAULT_BUILD_TIMEOUT = 300.0
-DEFAULT_MEMORY_LIMIT = 1 << 30
-#: How much of a skill's prints a run keeps (stdout and stderr together).
-DEFAULT_MAX_PRINTS = 1 << 20
-#: The skill's interpreter alone starts at 12.25 MiB of linear memory.
-MINIMUM_MEMORY_LIMIT = 16 << 20
-#: A wasm32 linear memory cannot grow past 4 GiB, whatever the limit says.
-MAXIMUM_MEMORY_LIMIT = 4 << 30
-
-_SKILL_CLASS = re.compile(r"^class\s+Skill\b", re.MULTILINE)
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 #: Helper modules componentize-py writes beside the bindings package.
 _GENERATED_BINDINGS = ("poll_loop.py",)
-
-
-def parse_size(text: str | int) -> int:
-    """`"1GiB"`, `"512M"`, `"64mb"` or a number of bytes; units are binary."""
-    if isinstance(text, int) and not isinstance(text, bool):
-        return text
-    if not isinstance(text, str):
-        raise TypeError(f"{text!r} is not a size; write it like 512MiB or 1GiB")
-    found = _SIZE.match(text)
-    if not found:
-        raise ValueError(f"{text!r} is not a size; write it like 512MiB or 1GiB")
-    unit = (found.group(2) or "").lower()[:1]
-    return int(float(found.group(1)) * _UNITS[unit])
-
-
-def format_size(size: int) -> str:
-    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= factor and size % factor == 0:
-            return f"{size // factor} {unit}"
-    return f"{size} bytes"
-
-
-@dataclass(frozen=True)
-class RunDefaults:
-    input: str | None = None
-    model: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    memory_limit: int = DEFAULT_MEMORY_LIMIT
-    max_prints: int = DEFAULT_MAX_PRINTS
-
-
-@dataclass(frozen=True)
-class PublishSettings:
-    """`[publish]` in workbench.toml: where this skill goes (never credentials)."""
-
-    registry: str | None = None
-    repository: str | None = None
-    name: str | None = None
-    tag: str | None = None
-    insecure: bool = False
-    ca_file: Path | None = None
 
 
 @dataclass(frozen=True)
 class SkillProject:
     root: Path
     module: str
-    wit_path: Path
+    #: The project's WIT (a file or a folder); None for an SDK project, whose WIT is the
+    #: one inside its environment's pharia-skill.
+    wit_path: Path | None
     world: str
     package: str | None
     output: Path
@@ -126,6 +116,17 @@ class SkillProject:
     world_module: str = WORLD_MODULE
     publish: PublishSettings = field(default_factory=PublishSettings)
     build_timeout: float = DEFAULT_BUILD_TIMEOUT
+    kind: ProjectKind = ProjectKind.SEED
+    #: WIT features the world is gated behind (`@unstable(feature = alpha)`): `--features`.
+    features: tuple[str, ...] = ()
+    #: SDK projects: what `workbench env` installs (the project's own pin, if it has one).
+    sdk_requirement: str = kinds.SDK_DISTRIBUTION
+    #: SDK projects: `[skill] environment`, a virtual environment named on purpose.
+    environment: Path | None = None
+
+    @property
+    def is_sdk(self) -> bool:
+        return self.kind is ProjectKind.SDK
 
     @property
     def module_path(self) -> Path:
@@ -136,8 +137,20 @@ class SkillProject:
         return self.root / CONFIG_FILE
 
     @property
+    def wasi_deps(self) -> Path:
+        """SDK projects: where the build puts pydantic-core's WASI wheel (`-p wasi_deps`)."""
+        return self.root / WASI_DEPS
+
+    @property
     def python_paths(self) -> tuple[Path, ...]:
         """The `-p` paths in order; in the sandbox the N-th is mounted at `/N/`."""
+        if self.is_sdk:
+            return (self.root, self.wasi_deps, *self.extra_python_paths)
+        return (self.root, *self.extra_python_paths)
+
+    @property
+    def source_paths(self) -> tuple[Path, ...]:
+        """The `-p` paths that hold the skill's own code (not `wasi_deps`)."""
         return (self.root, *self.extra_python_paths)
 
     @property
@@ -145,22 +158,31 @@ class SkillProject:
         return f"{self.package}/{self.world}" if self.package else self.world
 
     def source_files(self) -> list[Path]:
-        """Every file whose content goes into the component, in a stable order."""
+        """Every file of the project's own whose content goes into the component, in a
+        stable order (an SDK project's WIT and wasi_deps come from its environment)."""
         files: list[Path] = []
-        for base in self.python_paths:
+        for base in self.source_paths:
             files += [p for p in walk_project(base, (".py",)) if not self._generated(p, base)]
-        return sorted(set(files)) + wit_files(self.wit_path)
+        return sorted(set(files)) + (wit_files(self.wit_path) if self.wit_path else [])
 
     def _generated(self, path: Path, base: Path) -> bool:
         # Stub bindings written by `workbench bindings`: every build makes its own.
         top = path.relative_to(base).parts[0]
-        return base == self.root and (
-            top in (self.world_module, *_GENERATED_BINDINGS) or top.startswith("componentize_py_")
+        return (
+            base == self.root
+            and not self.is_sdk
+            and (
+                top in (self.world_module, *_GENERATED_BINDINGS)
+                or top.startswith("componentize_py_")
+            )
         )
 
     def editable_files(self) -> list[Path]:
-        """Files a user edits: the sources plus workbench.toml when present."""
+        """Files a user edits: the sources plus workbench.toml (and an SDK project's
+        requirements) when present."""
         files = self.source_files()
+        if self.is_sdk:
+            files += [self.root / n for n in kinds.REQUIREMENT_FILES if (self.root / n).is_file()]
         if self.config_path.exists():
             files.append(self.config_path)
         return files
@@ -178,54 +200,97 @@ def load_project(path: Path | str = ".") -> SkillProject:
     config_path = path / CONFIG_FILE
     config = TomlTable(read_toml(config_path, ProjectError), config_path, ProjectError)
     skill = config.table("skill")
+    wit_setting = skill.string("wit")
+    if wit_setting is None and kinds.uses_sdk(path):
+        project = _sdk_project(path, skill, module_hint)
+    else:
+        project = _wit_project(path, skill, module_hint, wit_setting)
+    return replace(
+        project,
+        output=_output(skill, path, project.module),
+        extra_python_paths=_python_paths(skill, path),
+        run=run_defaults(config.table("run")),
+        publish=publish_settings(config.table("publish"), path),
+        build_timeout=config.table("build").positive_number(
+            "timeout", DEFAULT_BUILD_TIMEOUT, "number of seconds"
+        ),
+    )
 
-    module = skill.string("module") or module_hint or _detect_module(path)
+
+def _module_file(root: Path, module: str) -> Path:
+    module_file = root / f"{module}.py"
+    if not module_file.is_file():
+        raise ProjectError(
+            f"The skill module {module_file.name} is missing from {root}; create "
+            "it or fix `module` in workbench.toml."
+        )
+    return module_file
+
+
+def _sdk_project(root: Path, skill: TomlTable, module_hint: str | None) -> SkillProject:
+    module = skill.string("module") or module_hint or kinds.detect_sdk_module(root)
+    module_file = _module_file(root, module)
+    configured = skill.string("world")
+    world = (
+        kinds.check_sdk_world(configured, root / CONFIG_FILE)
+        if configured
+        else kinds.sdk_world(module_file)
+    )
+    environment = skill.string("environment")
+    return SkillProject(
+        root=root,
+        module=module,
+        wit_path=None,
+        world=world,
+        package=kinds.SDK_PACKAGE,
+        output=root / BUILD_DIR / f"{module}.wasm",
+        kind=ProjectKind.SDK,
+        sdk_requirement=kinds.sdk_requirement(root) or kinds.SDK_DISTRIBUTION,
+        environment=Path(os.path.normpath(root / Path(environment).expanduser()))
+        if environment
+        else None,
+    )
+
+
+def _wit_project(
+    root: Path, skill: TomlTable, module_hint: str | None, wit_setting: str | None
+) -> SkillProject:
+    module = skill.string("module") or module_hint or kinds.detect_module(root)
     if module == WORLD_MODULE:
         raise ProjectError(
             f"The module name `{module}` clashes with the bindings' `{WORLD_MODULE}` package "
             f"the skill imports; rename {module}.py (and `module` in workbench.toml)."
         )
-    module_file = path / f"{module}.py"
-    if not module_file.is_file():
-        raise ProjectError(
-            f"The skill module {module_file.name} is missing from {path}; create "
-            "it or fix `module` in workbench.toml."
-        )
-
-    wit_setting = skill.string("wit")
-    wit_path = (path / wit_setting) if wit_setting else _detect_wit(path)
+    module_file = _module_file(root, module)
+    wit_path = (root / wit_setting) if wit_setting else _detect_wit(root)
     summary = read_wit(wit_path)
+    kind = ProjectKind.WIT if summary.is_kernel_package else ProjectKind.SEED
     world = skill.string("world")
     if world is None:
-        if len(summary.worlds) != 1:
+        world = summary.worlds[0] if len(summary.worlds) == 1 else None
+        if world is None and kind is ProjectKind.WIT:
+            world = kinds.class_world(module_file, summary.worlds)
+        if world is None:
             found = ", ".join(summary.worlds) or "none"
             raise ProjectError(
                 f"{wit_path.name} must declare exactly one world to pick it "
                 f"without workbench.toml (found: {found}); set `world` there."
             )
-        world = summary.worlds[0]
     elif world not in summary.worlds:
         raise ProjectError(
             f"The world `{world}` is not declared in {wit_path.name} (it has: "
             f"{', '.join(summary.worlds) or 'none'}); fix `world` in "
             "workbench.toml."
         )
-
-    output = _output(skill, path, module)
-    extra = _python_paths(skill, path)
     return SkillProject(
-        root=path,
+        root=root,
         module=module,
         wit_path=wit_path,
         world=world,
         package=summary.package,
-        output=output,
-        extra_python_paths=extra,
-        run=_run_defaults(config.table("run")),
-        publish=_publish_settings(config.table("publish"), path),
-        build_timeout=config.table("build").positive_number(
-            "timeout", DEFAULT_BUILD_TIMEOUT, "number of seconds"
-        ),
+        output=root / BUILD_DIR / f"{module}.wasm",
+        kind=kind,
+        features=summary.world_features.get(world, ()),
     )
 
 
@@ -289,74 +354,13 @@ def with_output(project: SkillProject, output: Path) -> SkillProject:
     in_source_folder = target.suffix == ".py" and any(
         target.is_relative_to(base) for base in project.python_paths
     )
-    if target in sources or in_source_folder or target.is_relative_to(project.wit_path):
+    in_wit = project.wit_path is not None and target.is_relative_to(project.wit_path)
+    if target in sources or in_source_folder or in_wit:
         raise UsageError(
             f"--output {output} would overwrite the project's source {target.name}; "
             "give the path of a .wasm file instead."
         )
     return replace(project, output=target)
-
-
-def _publish_settings(table: TomlTable, root: Path) -> PublishSettings:
-    ca_file = table.string("ca-file")
-    return PublishSettings(
-        registry=table.string("registry"),
-        repository=table.string("repository"),
-        name=table.string("name"),
-        tag=table.string("tag"),
-        insecure=table.boolean("insecure", False),
-        ca_file=root / ca_file if ca_file else None,
-    )
-
-
-def _run_defaults(run: TomlTable) -> RunDefaults:
-    timeout = run.positive_number("timeout", DEFAULT_TIMEOUT, "number of seconds")
-    try:
-        memory_limit = parse_size(run.data.get("memory-limit", DEFAULT_MEMORY_LIMIT))
-    except (ValueError, TypeError) as error:
-        raise run.fail("memory-limit", f"is not a size ({error})") from None
-    if memory_limit < MINIMUM_MEMORY_LIMIT:
-        raise run.fail(
-            "memory-limit",
-            f"must be at least {format_size(MINIMUM_MEMORY_LIMIT)}; the interpreter alone "
-            "needs 12 MiB",
-        )
-    if memory_limit > MAXIMUM_MEMORY_LIMIT:
-        raise run.fail(
-            "memory-limit",
-            f"must be at most {format_size(MAXIMUM_MEMORY_LIMIT)}: a 32-bit WebAssembly skill "
-            "cannot use more",
-        )
-    try:
-        max_prints = parse_size(run.data.get("max-prints", DEFAULT_MAX_PRINTS))
-    except (ValueError, TypeError) as error:
-        raise run.fail("max-prints", f"is not a size ({error})") from None
-    return RunDefaults(
-        input=run.string("input"),
-        model=run.string("model"),
-        timeout=timeout,
-        memory_limit=memory_limit,
-        max_prints=max_prints,
-    )
-
-
-def _detect_module(root: Path) -> str:
-    candidates = [
-        file.stem
-        for file in sorted(root.glob("*.py"))
-        if _SKILL_CLASS.search(file.read_text(encoding="utf-8", errors="replace"))
-    ]
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        raise ProjectError(
-            f"No Python file in {root} defines `class Skill`; create one with "
-            "`workbench new` or set `module` in workbench.toml."
-        )
-    raise ProjectError(
-        f"Several files define `class Skill` ({', '.join(candidates)}); set "
-        "`module` in workbench.toml."
-    )
 
 
 def _detect_wit(root: Path) -> Path:
@@ -372,28 +376,3 @@ def _detect_wit(root: Path) -> Path:
         )
     names = ", ".join(c.name for c in candidates)
     raise ProjectError(f"Several .wit files in {root} ({names}); set `wit` in workbench.toml.")
-
-
-def save_publish_settings(project: SkillProject, settings: PublishSettings) -> None:
-    """Write `[publish]` into workbench.toml, keeping the rest of the file as it was."""
-    import tomlkit
-
-    path = project.config_path
-    document = (
-        tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else (tomlkit.document())
-    )
-    table = tomlkit.table()
-    for key, value in (
-        ("registry", settings.registry),
-        ("repository", settings.repository),
-        ("name", settings.name),
-        ("tag", settings.tag),
-    ):
-        if value:
-            table[key] = value
-    if settings.insecure:
-        table["insecure"] = True
-    if settings.ca_file:
-        table["ca-file"] = os.path.relpath(settings.ca_file, project.root)
-    document["publish"] = table
-    atomic_write(path, tomlkit.dumps(document))
