@@ -26,9 +26,9 @@ from wasmtime import Config, Engine  # noqa: E402
 from wasmtime.component import Component  # noqa: E402
 
 from workbench.build.builder import BuildSucceeded, build  # noqa: E402
+from workbench.csi.host import CsiHost  # noqa: E402
 from workbench.models import EchoProvider  # noqa: E402
 from workbench.project.model import load_project  # noqa: E402
-from workbench.run.csi import CsiHost  # noqa: E402
 from workbench.run.runtime import SkillRuntime  # noqa: E402
 
 

@@ -21,9 +21,9 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
 from workbench.build.builder import BuildSucceeded, build  # noqa: E402
+from workbench.csi.host import CsiHost  # noqa: E402
 from workbench.models import EchoProvider  # noqa: E402
 from workbench.project.model import load_project  # noqa: E402
-from workbench.run.csi import CsiHost  # noqa: E402
 from workbench.run.pool import RunnerPool  # noqa: E402
 from workbench.run.runtime import RunLimits, SkillRuntime  # noqa: E402
 

@@ -8,11 +8,15 @@ WorkbenchError
  ├── CredentialsError        the OS keyring cannot read, save or delete a secret
  │    └── NoKeyring          there is no OS keyring at all
  ├── ToolError               componentize-py is missing or crashed
+ │    └── EnvironmentFailed  an SDK project's environment could not be made (no Python 3.11, pip)
+ │         └── EnvironmentCancelled  the user stopped making it
  ├── BuildError              the skill did not build; carries diagnostics
  │    ├── BuildTimeout       stopped at its time limit
- │    └── BuildCancelled     stopped because the workbench was told to stop (SIGTERM)
+ │    ├── BuildCancelled     stopped because the workbench was told to stop (SIGTERM)
+ │    └── NoEnvironment      an SDK project has no environment with pharia-skill to build with
  ├── ComponentError          a .wasm that is missing, cannot be loaded, or targets another world
  ├── ModelError              a model provider failed to answer
+ │    └── InvalidCsiRequest  a skill's CSI request the kernel would refuse (a missing field)
  ├── RegistryError           an OCI registry refused, failed or could not be reached
  │    ├── RegistryUnreachable  the connection failed or was cut: trying again may work
  │    └── PublishCancelled   the user cancelled a publish
@@ -22,7 +26,12 @@ WorkbenchError
       ├── SkillCrashed       the skill trapped for another reason (exit, stack, trap)
       ├── RunTimeout         stopped at its time limit
       ├── MemoryLimitExceeded  stopped at its memory limit
-      └── RunCancelled       the user cancelled it
+      ├── RunCancelled       the user cancelled it
+      ├── InputRejected      the input is not what the skill takes (not JSON, or against its schema)
+      ├── SkillInvalidInput  the skill answered `invalid-input`
+      ├── SkillInternalError the skill answered `internal`
+      ├── InvalidOutput      the skill returned something its world does not allow (not JSON)
+      └── CsiUnavailable     the skill called a CSI function the workbench cannot serve
 
 Front-ends print `str(error)`; nothing here ever needs a traceback to be understood.
 """
@@ -95,12 +104,33 @@ class BuildCancelled(BuildError):
     kind = "cancelled"
 
 
+class NoEnvironment(BuildError):
+    """An SDK project builds with its own environment's componentize-py, and has none."""
+
+    kind = "no-environment"
+
+
+class EnvironmentFailed(ToolError):
+    kind = "environment"
+
+
+class EnvironmentCancelled(EnvironmentFailed):
+    kind = "cancelled"
+
+
 class ComponentError(WorkbenchError):
     kind = "component"
 
 
 class ModelError(WorkbenchError):
     kind = "model"
+
+
+class InvalidCsiRequest(ModelError):
+    """The request never reached a provider: the skill (or the SDK) sent a CSI request that
+    the kernel would refuse."""
+
+    kind = "csi-request"
 
 
 class RegistryError(WorkbenchError):
@@ -148,3 +178,25 @@ class MemoryLimitExceeded(RunError):
 
 class RunCancelled(RunError):
     kind = "cancelled"
+
+
+class InputRejected(RunError):
+    """Found before the run: the skill never saw this input."""
+
+    kind = "input-rejected"
+
+
+class SkillInvalidInput(RunError):
+    kind = "invalid-input"
+
+
+class SkillInternalError(RunError):
+    kind = "internal"
+
+
+class InvalidOutput(RunError):
+    kind = "invalid-output"
+
+
+class CsiUnavailable(RunError):
+    kind = "csi-unavailable"

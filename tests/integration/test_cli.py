@@ -47,7 +47,7 @@ def test_json_result_carries_the_csi_call(haiku_project: SkillProject) -> None:
     result = json.loads(ran.stdout)
     assert result["ok"] and result["error"] is None
     (call,) = result["csi_calls"]
-    assert call["arguments"] == {"prompt": SEED_PROMPT, "model": SEED_MODEL}
+    assert call["request"] == {"prompt": SEED_PROMPT, "model": SEED_MODEL}
     assert call["model_served"] == "luminous-base"
     assert set(result["timings"]) == {"load", "instantiate", "run"}
 
@@ -77,6 +77,24 @@ def test_new_project_runs_straight_away_building_first(tmp_path: Path) -> None:
     assert ran.returncode == 0, ran.stderr
     assert "Built " in ran.stderr
     assert ran.stdout == ECHO_REPLY + "\n"
+
+
+def test_new_json_has_one_shape_whether_it_worked_or_not(tmp_path: Path) -> None:
+    made = workbench("new", "poem", tmp_path / "poem", "--template", "seed", "--json")
+    again = workbench("new", "poem", tmp_path / "poem", "--json")
+    assert (made.returncode, again.returncode) == (0, 1)
+    good, bad = json.loads(made.stdout), json.loads(again.stdout)
+    assert set(good) == set(bad)
+    assert good["ok"] and (good["template"], good["module"]) == ("seed", "poem")
+    assert not bad["ok"] and bad["error"]["kind"] == "project"
+    assert "is not empty; pick a new folder" in bad["error"]["message"]
+    # `--template seed` is the default template: the seed's haiku and skill.wit.
+    assert {p.name for p in (tmp_path / "poem").iterdir()} == {
+        "poem.py",
+        "skill.wit",
+        "workbench.toml",
+        ".gitignore",
+    }
 
 
 def test_failing_skill_exits_1_with_its_traceback_and_one_error_line(behaviours_project):

@@ -11,10 +11,10 @@ import pytest
 
 from tests.servers.model_api import ModelServerState, OpenAIApi, RunningServer, model_server
 from workbench.cancel import CancelToken
+from workbench.csi.host import CsiHost
 from workbench.errors import RunCancelled
 from workbench.models.http import HttpSettings
 from workbench.models.openai import OpenAIProvider
-from workbench.run.csi import CsiHost
 
 #: The provider's first backoff after a 503 (then 2x, 4x): long enough to cancel inside it.
 BACKOFF = 0.5

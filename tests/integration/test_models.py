@@ -18,13 +18,13 @@ from tests.servers.model_api import (
     reply_for,
 )
 from workbench.cancel import CancelToken
+from workbench.csi.host import CsiHost
 from workbench.errors import ModelError, RunCancelled, RunTimeout
 from workbench.models.aleph_alpha import AlephAlphaProvider
 from workbench.models.http import HttpSettings, Sampling
 from workbench.models.openai import OpenAIProvider
 from workbench.models.providers import ProviderSettings, open_provider
 from workbench.models.replay import REPLAY_FILE, ReplayProvider
-from workbench.run.csi import CsiHost
 from workbench.run.runtime import RunLimits
 
 SEED_MODEL = "luminous-extended-control"
@@ -176,7 +176,7 @@ def test_a_failed_model_call_ends_the_run_and_stays_in_the_trace(runtime, haiku_
     assert isinstance(result.error, ModelError)
     assert "refused the API key" in str(result.error)
     (call,) = result.csi_calls
-    assert call.reply is None and "refused the API key" in (call.error or "")
+    assert call.response is None and "refused the API key" in (call.error or "")
 
 
 def test_cancel_during_a_slow_model_call_returns_within_half_a_second(runtime, haiku_project):

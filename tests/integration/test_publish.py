@@ -14,7 +14,7 @@ from tests.conftest import copy_project
 from tests.conftest import run_workbench as workbench
 from tests.servers.oci_registry import PASSWORD, USER, RunningRegistry, oci_registry
 from workbench.build.builder import is_up_to_date
-from workbench.errors import RegistryError
+from workbench.errors import ComponentError, RegistryError
 from workbench.project.model import load_project
 from workbench.publish.registry import RegistryCredentials, RegistryTarget, SkillRegistry
 from workbench.publish.steps import publish, registry_credentials
@@ -89,7 +89,8 @@ def test_published_artifact_is_exactly_what_kernels_pull(http_registry, project,
     reference = f"{http_registry.host}/engineering/skills/haiku:latest"
     assert f"Published {reference}" in published.stdout
     assert "may serve its cached copy" in published.stdout
-    assert "A current Pharia Kernel will likely refuse this skill" in published.stderr
+    assert "Current Pharia Kernels will refuse this skill" in published.stderr
+    assert "pharia:skill/skill: loaded by only Pharia Kernels before 0.4" in published.stderr
 
     manifest_bytes = skopeo(http_registry, reference, "--raw")
     config_bytes = skopeo(http_registry, reference, "--config", "--raw")
@@ -241,13 +242,14 @@ def test_login_checks_then_saves_in_the_keyring_and_publish_uses_it(
     assert registry_credentials(http_registry.host) is None
 
 
-def test_kernel_compatibility_check_accepts_versioned_worlds() -> None:
-    from workbench.publish.artifact import kernel_compatibility
+def test_kernel_compatibility_names_the_world_and_the_kernels_that_load_it() -> None:
+    from workbench.run.worlds import detect_world
 
-    assert kernel_compatibility(["pharia:skill/skill-handler@0.3.11"]) is None
-    assert kernel_compatibility(["pharia:skill/message-stream@0.5.0"]) is None
-    assert "versioned pharia:skill world" in (kernel_compatibility(["exports", "run"]) or "")
-    assert kernel_compatibility(["pharia:skill/skill-handler@0.6.0"]) is not None
+    assert "0.13.10" in detect_world([], {"pharia:skill/skill-handler@0.3.11": None}).kernels
+    assert "0.15" in detect_world([], {"pharia:skill/message-stream@0.5.0": None}).kernels
+    assert "before 0.4" in detect_world(["pharia:skill/csi"], {"run": None}).kernels
+    with pytest.raises(ComponentError, match="newer than any world"):
+        detect_world([], {"pharia:skill/skill-handler@0.6.0": None})
 
 
 def test_a_push_cut_off_half_way_is_completed_by_a_retry(http_registry, project, runtime):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from workbench.cancel import CancelToken
+from workbench.csi.host import CsiHost
 from workbench.errors import (
     ComponentError,
     MemoryLimitExceeded,
@@ -21,7 +22,6 @@ from workbench.errors import (
 )
 from workbench.models import EchoProvider
 from workbench.project.model import SkillProject
-from workbench.run.csi import CsiHost
 from workbench.run.pool import RunnerPool
 from workbench.run.runtime import RunLimits, RunResult, SkillRuntime, Stream
 
@@ -52,9 +52,11 @@ def test_haiku_calls_the_model_with_the_seed_prompt(runtime, haiku_project) -> N
     assert result.ok, result.error
     (call,) = result.csi_calls
     assert call.function == "complete-text"
-    assert call.arguments == {"prompt": SEED_PROMPT, "model": SEED_MODEL}
+    assert call.request == {"prompt": SEED_PROMPT, "model": SEED_MODEL}
     assert call.model_requested == call.model_served == SEED_MODEL
-    assert result.output == call.reply == EchoProvider().complete_text(SEED_PROMPT, SEED_MODEL).text
+    assert (
+        result.output == call.response == EchoProvider().complete_text(SEED_PROMPT, SEED_MODEL).text
+    )
     assert SEED_MODEL in result.output and SEED_PROMPT in result.output
     assert result.world == "pharia:skill/skill"
     assert result.timings.instantiate > 0 and result.timings.run > 0
@@ -75,7 +77,7 @@ def test_model_override_is_recorded_next_to_the_requested_model(runtime, haiku_p
 
 def test_every_csi_call_is_recorded_in_order(runtime, behaviours_project) -> None:
     result = run(runtime, behaviours_project, "calls:3")
-    assert [c.arguments for c in result.csi_calls] == [
+    assert [c.request for c in result.csi_calls] == [
         {"prompt": f"p{n}", "model": f"m{n}"} for n in range(3)
     ]
     assert all(c.duration >= 0 and c.error is None for c in result.csi_calls)
@@ -159,7 +161,7 @@ def test_skill_that_exits_or_recurses_gets_a_clear_error(
 def test_each_run_gets_a_fresh_store_so_a_trap_does_not_leak(runtime, behaviours_project):
     assert not run(runtime, behaviours_project, "raise").ok
     again = run(runtime, behaviours_project, "after")
-    assert again.ok and again.csi_calls[0].arguments["prompt"] == "after"
+    assert again.ok and again.csi_calls[0].request["prompt"] == "after"
 
 
 def test_corrupt_component_is_one_clear_sentence(runtime, tmp_path: Path) -> None:

@@ -19,10 +19,11 @@ from tests.conftest import collect
 from tests.integration.test_run import run  # the pool runs as a SkillRuntime does
 from workbench import flows
 from workbench.cancel import CancelToken
+from workbench.csi.host import CsiHost
+from workbench.csi.record import PREVIEW_CHARS
 from workbench.errors import RunCancelled, RunTimeout, SkillCrashed
 from workbench.models import EchoProvider
 from workbench.project.model import SkillProject
-from workbench.run.csi import PREVIEW_CHARS, CsiHost
 from workbench.run.pool import RunnerPool
 from workbench.run.runtime import RunLimits
 
@@ -88,7 +89,7 @@ def test_the_run_after_a_kill_works_and_starts_fast(pool, behaviours_project):
     again = run(pool, behaviours_project, "after")
     took = time.monotonic() - started
     assert again.ok, again.error
-    assert again.csi_calls[0].arguments["prompt"] == "after"
+    assert again.csi_calls[0].request["prompt"] == "after"
     # A warm spare took the run: no interpreter start, no compile.
     assert took < 0.5, f"the next run took {took:.2f} s"
 
@@ -137,9 +138,9 @@ def test_huge_prompts_keep_host_memory_bounded_and_the_record_small(pool, behavi
     assert grown < limits.memory_limit + HOST_OVERHEAD, f"grew {grown >> 20} MiB"
     assert len(result.csi_calls) == 40
     for call in result.csi_calls:
-        assert call.prompt_chars == BIG_PROMPT
-        assert call.reply_chars is not None and call.reply_chars > BIG_PROMPT
-        assert len(call.arguments["prompt"]) < PREVIEW_CHARS + 100
-        assert call.arguments["prompt"].endswith("[10,485,760 characters, first 4,096 shown]")
-        assert call.reply is not None and len(call.reply) < PREVIEW_CHARS + 100
+        assert call.request_chars > BIG_PROMPT
+        assert call.response_chars is not None and call.response_chars > BIG_PROMPT
+        assert len(call.request["prompt"]) < PREVIEW_CHARS + 100
+        assert call.request["prompt"].endswith("[10,485,760 characters, first 4,096 shown]")
+        assert isinstance(call.response, str) and len(call.response) < PREVIEW_CHARS + 100
     assert len(json.dumps(result.to_dict())) < 1 << 20

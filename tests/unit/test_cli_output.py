@@ -57,16 +57,17 @@ def test_a_memory_limit_past_what_wasm32_can_use_is_refused(capsys) -> None:
 
 
 def test_a_trace_never_holds_a_known_secret(tmp_path) -> None:
+    from workbench.csi.record import CsiCall, write_trace
     from workbench.redact import remember_secret
-    from workbench.run.csi import CsiCall, write_trace
 
     remember_secret("sk-echoed-by-the-model")
     call = CsiCall(
         function="complete-text",
-        arguments={"prompt": "p", "model": "m"},
+        csi="complete_text",
+        request={"prompt": "p", "model": "m"},
         model_requested="m",
         model_served="m",
-        reply="your key is sk-echoed-by-the-model",
+        response="your key is sk-echoed-by-the-model",
         duration=0.1,
         provider="local",
     )

@@ -6,7 +6,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from workbench.build.builder import BuildEvent, BuildFailed, BuildLog, BuildStarted, BuildSucceeded
 from workbench.project.model import SkillProject
@@ -58,6 +58,55 @@ class SkillPrints:
             self._at_line_start = text.endswith("\n")
         self._stream.write(text)
         self._stream.flush()
+
+
+class MessagePrinter:
+    """A message-stream skill's messages as they arrive: their text on stdout (reasoning on
+    stderr, marked), or with `json_lines` each event as one line of JSON, the run's result
+    last."""
+
+    def __init__(self, stream: TextIO, *, json_lines: bool = False, raw: bool = False) -> None:
+        self._stream = stream
+        self._json_lines = json_lines
+        self._raw = raw
+        self._started = False
+        self._in_message = False
+
+    def _safe(self, text: str) -> str:
+        return text if self._raw else terminal_safe(scrub(text))
+
+    def write(self, event: dict[str, Any]) -> None:
+        self._started = True
+        if self._json_lines:
+            self._stream.write(scrub(json.dumps(event, ensure_ascii=False)) + "\n")
+        elif event["type"] == "begin":
+            self._in_message = True
+        elif event["type"] == "append":
+            self._stream.write(self._safe(event["text"]))
+        elif event["type"] == "reasoning":
+            print(f"[reasoning] {self._safe(event['text'])}", file=sys.stderr)
+        elif event["type"] == "end":
+            self._in_message = False
+            self._stream.write("\n")
+            if event.get("payload") is not None:
+                payload = json.dumps(event["payload"], ensure_ascii=False)
+                self._stream.write(self._safe(payload) + "\n")
+        self._stream.flush()
+
+    def finish(self) -> None:
+        """End a message the skill left open (it failed, or never ended it)."""
+        if self._in_message and not self._json_lines:
+            self._stream.write("\n")
+            self._stream.flush()
+        self._in_message = False
+
+    def finish_json(self, result: dict[str, Any]) -> None:
+        """The run's result: one line after streamed events, else the one JSON document."""
+        if self._started:
+            self._stream.write(scrub(json.dumps(result, ensure_ascii=False)) + "\n")
+            self._stream.flush()
+        else:
+            print_json(result)
 
 
 def shown(path: Path) -> str:

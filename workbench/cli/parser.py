@@ -6,12 +6,15 @@ import argparse
 from pathlib import Path
 
 from workbench import __version__
+from workbench.project.scaffold import TEMPLATE_NAMES
 
 SUBCOMMANDS = (
     "new",
+    "env",
     "bindings",
     "build",
     "run",
+    "describe",
     "models",
     "key",
     "publish",
@@ -32,9 +35,37 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    new = commands.add_parser("new", help="create a skill project from the template")
+    new = commands.add_parser("new", help="create a skill project from a template")
     new.add_argument("name", help="the skill's name (also its Python module)")
     new.add_argument("directory", nargs="?", type=Path, help="where to create it (./NAME)")
+    new.add_argument(
+        "--template",
+        "-t",
+        choices=TEMPLATE_NAMES,
+        default=TEMPLATE_NAMES[0],
+        help="seed: the seed's haiku and skill.wit (the default); skill: a pharia-skill @skill; "
+        "message-stream: a pharia-skill @message_stream",
+    )
+    new.add_argument(
+        "--env",
+        action="store_true",
+        help="for the pharia-skill templates: make the project's environment right away",
+    )
+    new.add_argument("--json", action="store_true", help="print what was made as JSON")
+
+    env = commands.add_parser(
+        "env",
+        help="make a pharia-skill project's environment (.venv, Python 3.11, pharia-skill)",
+        description="Make the environment a pharia-skill (SDK) project builds with: "
+        "PATH/.venv with Python 3.11 and pharia-skill (the version requirements.txt or "
+        "pyproject.toml pins, else the latest), which brings the componentize-py it needs. "
+        "An environment that is already there (the project's .venv, `environment` in "
+        "workbench.toml, or the active one with pharia-skill) is reused.",
+    )
+    env.add_argument(
+        "path", nargs="?", type=Path, default=Path("."), help="the project (default: here)"
+    )
+    env.add_argument("--json", action="store_true", help="print the environment as JSON")
 
     bindings = commands.add_parser(
         "bindings", help="write stub bindings (the `skill` package) for editors"
@@ -53,8 +84,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE",
     )
 
-    run = commands.add_parser("run", help="run the skill (building it first if it changed)")
-    run.add_argument("path", nargs="?", type=Path, default=Path("."))
+    run = commands.add_parser(
+        "run",
+        help="run the skill (building it first if it changed), or any built component file",
+    )
+    run.add_argument(
+        "path", nargs="?", type=Path, default=Path("."), help="a project, or a .wasm file"
+    )
     run.add_argument(
         "--input", "-i", help="the skill's input (default: [run] input in workbench.toml)"
     )
@@ -86,7 +122,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--trace", type=Path, metavar="FILE", help="write every CSI call to FILE as JSON lines"
     )
-    run.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    run.add_argument(
+        "--json",
+        action="store_true",
+        help="print the whole result as JSON (a message stream: each event as a line of "
+        "JSON as it comes, then the result)",
+    )
     run.add_argument(
         "--raw",
         action="store_true",
@@ -95,6 +136,16 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "-v", "--verbose", action="store_true", help="show componentize-py's output when building"
     )
+
+    describe = commands.add_parser(
+        "describe",
+        help="say which world a skill's component uses, which kernels load it, and what the "
+        "skill says about itself (description, input and output schemas)",
+    )
+    describe.add_argument(
+        "path", nargs="?", type=Path, default=Path("."), help="a project, or a .wasm file"
+    )
+    describe.add_argument("--json", action="store_true", help="print it as JSON")
 
     models = commands.add_parser("models", help="list the models a provider serves")
     _provider_options(models)

@@ -45,6 +45,8 @@ async def publish(args: argparse.Namespace) -> int:
             print_build_event(event, project, verbose=False, quiet_when_cached=True)
             if isinstance(event, BuildFailed):
                 return 1
+        elif isinstance(event, flows.ComponentRead) and event.world is not None:
+            print(f"{event.world}: loaded by {event.kernels}.", file=sys.stderr)
         elif isinstance(event, CompatibilityWarning):
             warning_line(event.message)
         elif isinstance(event, BlobSkipped):

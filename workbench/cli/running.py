@@ -1,15 +1,17 @@
-"""`workbench new|bindings|build|run|models|key`: the skill's side of the command line."""
+"""`workbench bindings|build|run|describe|models|key`: the skill's side of the command line."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
 from pathlib import Path
 
 from workbench import flows
 from workbench.build.builder import BuildFailed
 from workbench.cli.output import (
+    MessagePrinter,
     SkillPrints,
     error_line,
     print_build_event,
@@ -24,15 +26,6 @@ from workbench.models.base import ModelProvider
 from workbench.project.model import load_project
 from workbench.redact import scrub
 from workbench.run.runtime import RunResult
-
-
-def new(args: argparse.Namespace) -> int:
-    from workbench.project.scaffold import create_project
-
-    directory = create_project(args.name, args.directory)
-    print(f"Created the skill project {directory}")
-    print(f"Next: workbench run {shown(directory)} --input 'oak trees'")
-    return 0
 
 
 async def bindings(args: argparse.Namespace) -> int:
@@ -84,42 +77,53 @@ async def build(args: argparse.Namespace) -> int:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from workbench.run.csi import write_trace
+    """Run a project (built first if it changed) or a component file (`FILE.wasm`)."""
+    from workbench.csi.record import write_trace
+    from workbench.project.model import RunDefaults
 
-    project = load_project(args.path)
-    text = args.input if args.input is not None else project.run.input
+    component = args.path if args.path.suffix == ".wasm" else None
+    if component is not None and not component.is_file():
+        raise UsageError(f"There is no component at {component}; give the path of a .wasm file.")
+    project = None if component is not None else load_project(args.path)
+    defaults = project.run if project is not None else RunDefaults()
+    text = args.input if args.input is not None else defaults.input
     if text is None:
-        raise UsageError(
-            "No input for the skill; pass --input TEXT or set `input` under [run] in "
-            "workbench.toml."
-        )
-    provider_name, provider = _open_provider(args, project.root, record=args.record)
+        where = "" if project is None else " or set `input` under [run] in workbench.toml"
+        raise UsageError(f"No input for the skill; pass --input TEXT{where}.")
+    root = project.root if project is not None else Path.cwd()
+    provider_name, provider = _open_provider(args, root, record=args.record)
     request = flows.RunRequest(
         input=text,
-        model_override=args.model or project.run.model,
-        limits=flows.limits_for(project, args.timeout, args.memory_limit, args.max_prints),
+        model_override=args.model or defaults.model,
+        limits=flows.limits_for(defaults, args.timeout, args.memory_limit, args.max_prints),
         provider=provider_name,
     )
     result: RunResult | None = None
     prints = SkillPrints(sys.stderr, raw=args.raw)
+    messages = MessagePrinter(sys.stdout, json_lines=args.json, raw=args.raw)
+    events = (
+        flows.run(project, request, provider)
+        if project is not None
+        else flows.run_component(component or args.path, request, provider)
+    )
     try:
-        async for event in flows.run(project, request, provider):
+        async for event in events:
             if isinstance(event, BuildFailed):
                 # The same shape as any other failed run, for scripts reading --json.
+                assert project is not None
                 result = RunResult(input=text, component=project.output, error=event.error)
                 result.provider = provider_name
             if isinstance(event, flows.BuildEvent):
-                if not args.json:
+                if not args.json and project is not None:
                     print_build_event(event, project, verbose=args.verbose, quiet_when_cached=True)
             elif isinstance(event, flows.SkillOutput) and not args.json:
                 prints.write(event.text)
+            elif isinstance(event, flows.MessageWritten):
+                messages.write(event.event)
             elif isinstance(event, flows.CsiCallMade) and not args.json and args.verbose:
-                call = event.call
-                print(
-                    f"[csi] {call.function} model={call.model_served} "
-                    f"({call.duration * 1000:.1f} ms)",
-                    file=sys.stderr,
-                )
+                print(f"[csi] {terminal_safe(event.call.summary)}", file=sys.stderr)
+                for note in event.call.notes:
+                    print(f"[csi]   {terminal_safe(note)}", file=sys.stderr)
             elif isinstance(event, flows.RunFinished):
                 result = event.result
     finally:
@@ -128,15 +132,40 @@ async def run(args: argparse.Namespace) -> int:
     if args.trace:
         write_trace(result.csi_calls, args.trace)
     if args.json:
-        print_json(result.to_dict())
+        messages.finish_json(result.to_dict())
     elif result.error is None:
-        print(result.output if args.raw else terminal_safe(scrub(result.output or "")))
+        if result.skill_kind == "message-stream":
+            messages.finish()
+        else:
+            print(result.output if args.raw else terminal_safe(scrub(result.output or "")))
     elif not isinstance(result.error, BuildError):  # the build's own lines said it
+        messages.finish()
         details = getattr(result.error, "details", "")
         if details and details.strip() not in result.stderr:
             print(details, file=sys.stderr)
         error_line(str(result.error))
     return 0 if result.ok else 1
+
+
+async def describe(args: argparse.Namespace) -> int:
+    """What a project's component (or a component file) is: world, kernels, metadata."""
+    from workbench.run.runtime import SkillRuntime
+
+    target = args.path if args.path.suffix == ".wasm" else load_project(args.path)
+    description = await flows.describe(target, SkillRuntime())
+    if args.json:
+        print_json(description.to_dict())
+        return 0
+    print(f"{shown(description.component)}: {description.world}")
+    print(f"Loaded by {description.kernels}.")
+    metadata = description.metadata
+    if metadata is None:
+        print("It says nothing about itself (no metadata in its world).")
+        return 0
+    print(f"Description: {metadata.description or '(none)'}")
+    for title, schema in (("Input", metadata.input_schema), ("Output", metadata.output_schema)):
+        print(f"{title} schema:\n{json.dumps(schema, indent=2, ensure_ascii=False)}")
+    return 0
 
 
 def models(args: argparse.Namespace) -> int:

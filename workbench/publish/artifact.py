@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 CONFIG_MEDIA_TYPE = "application/vnd.wasm.config.v0+json"
 LAYER_MEDIA_TYPE = "application/wasm"
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
-
-#: Current kernels load only these: a versioned pharia:skill world, 0.2.x to 0.5.x.
-_KERNEL_EXPORT = re.compile(r"^pharia:skill/(skill-handler|message-stream)@0\.[2-5]\.\d+")
 
 
 def digest_of(data: bytes) -> str:
@@ -85,16 +81,3 @@ def build_artifact(
         }
     )
     return Artifact(component, config, manifest)
-
-
-def kernel_compatibility(exports: list[str]) -> str | None:
-    """None if current Pharia Kernels can load a component with these exports, else why not."""
-    if any(_KERNEL_EXPORT.match(name) for name in exports):
-        return None
-    own = [name for name in exports if name != "exports"]
-    return (
-        "current Pharia Kernels load only components of a versioned pharia:skill world "
-        "(0.2 to 0.5) that export skill-handler or message-stream; this one exports "
-        f"{', '.join(own) or 'nothing'}, as the seed's unversioned world does, which only "
-        "earlier kernels loaded"
-    )

@@ -20,7 +20,7 @@ from workbench.cancel import CancelToken
 from workbench.credentials import SecretStore, registry_account
 from workbench.errors import ComponentError, NoKeyring, RegistryError, UsageError
 from workbench.project.model import PublishSettings, SkillProject, save_publish_settings
-from workbench.publish.artifact import MANIFEST_MEDIA_TYPE, build_artifact, kernel_compatibility
+from workbench.publish.artifact import MANIFEST_MEDIA_TYPE, build_artifact
 from workbench.publish.registry import (
     DEFAULT_TAG,
     RegistryCredentials,
@@ -114,13 +114,6 @@ def publish(
     on_event: Callable[[PublishEvent], None] = lambda event: None,
     cancel: CancelToken | None = None,
 ) -> Published:
-    reason = kernel_compatibility(exports)
-    if reason is not None:
-        on_event(
-            CompatibilityWarning(
-                f"A current Pharia Kernel will likely refuse this skill: {reason}."
-            )
-        )
     try:
         layer = component.read_bytes()
     except OSError as error:

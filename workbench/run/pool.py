@@ -20,31 +20,29 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from workbench.csi.host import CsiHost
 from workbench.errors import (
+    ComponentError,
     InternalError,
-    RunCancelled,
-    SkillCrashed,
-    WorkbenchError,
 )
-from workbench.run.captured_output import OutputListener, Stream
-from workbench.run.csi import CsiHost
-from workbench.run.failures import late_timeout
+from workbench.run.captured_output import OutputListener
+from workbench.run.drive import Drive
+from workbench.run.linking import MessageSink
 from workbench.run.runtime import RunLimits, RunResult
+from workbench.run.skill_io import SkillMetadata
 from workbench.run.worker import Preload, RunJob, worker_main
 
-#: How long past its time limit a worker may take to stop the skill itself (an endless loop
-#: is stopped by the epoch, and the worker is kept) before it is killed.
-GRACE_SECONDS = 0.25
 #: How long a new worker may take to import wasmtime and be ready.
 START_TIMEOUT = 60.0
 #: Idle workers kept: the one used last (its component loaded) and a spare; a spare is
 #: started whenever a run takes the last idle one.
 IDLE_WORKERS = 2
 _POLL_SECONDS = 0.02
+#: How long a skill's metadata() may take (it only returns what the build computed).
+METADATA_TIMEOUT = 10.0
 
 
 class _Worker:
@@ -231,6 +229,7 @@ class RunnerPool:
         expected_world: str | None = None,
         sandbox_paths: Sequence[Path] = (),
         on_output: OutputListener | None = None,
+        on_message: MessageSink | None = None,
     ) -> RunResult:
         """Run the component's `run` with `input` in a worker. Never raises for a user's
         error: the returned result carries it, a killed or dead worker included."""
@@ -247,115 +246,36 @@ class RunnerPool:
         worker = self._acquire()
         healthy = False
         try:
-            healthy = _Drive(worker, job, host, on_output, result).run()
+            healthy = Drive(worker, job, host, on_output, on_message, result).run()
         finally:
             self._release(worker, healthy)
         return result
 
-
-class _Drive:
-    """One run on one worker, from the parent: answers its CSI calls, passes its output on,
-    and kills it at the time limit (plus grace) or on cancel."""
-
-    def __init__(
-        self,
-        worker: _Worker,
-        job: RunJob,
-        host: CsiHost,
-        on_output: OutputListener | None,
-        result: RunResult,
-    ) -> None:
-        self.worker, self.job, self.host, self.result = worker, job, host, result
-        self.on_output = on_output
-        self.stopped_because: list[str] = []
-        self.output: dict[Stream, list[str]] = {"stdout": [], "stderr": []}
-        self.started: float | None = None
-
-    def interrupt(self, reason: str) -> None:
-        if not self.stopped_because:
-            self.stopped_because.append(reason)
-            self.host.stopped.set()  # a model call in progress stops waiting
-
-    def run(self) -> bool:
-        """Drive the run to its end; True if the worker can be used again."""
-        timer: threading.Timer | None = None
-        stop_listening = self.host.cancel.add_listener(lambda: self.interrupt("cancelled"))
+    def metadata(
+        self, component_path: Path, timeout: float = METADATA_TIMEOUT
+    ) -> SkillMetadata | None:
+        """What the skill says about itself (see SkillRuntime.metadata), read in a worker
+        that is killed if the skill's metadata() does not answer in time."""
+        worker = self._acquire()
+        healthy = False
         try:
-            self.worker.send("run", self.job)
-            while not self.stopped_because:
-                if not self.worker.connection.poll(_POLL_SECONDS):
-                    if not self.worker.process.is_alive():
-                        return self.died()
-                    continue
-                message = self.worker.connection.recv()
-                kind = message[0]
-                if kind == "started":
-                    self.started = time.monotonic()
-                    timer = threading.Timer(
-                        self.job.limits.timeout + GRACE_SECONDS, self.interrupt, ("timeout",)
-                    )
-                    timer.daemon = True
-                    timer.start()
-                elif kind == "output":
-                    self.pass_on(message[1], message[2])
-                elif kind == "csi":
-                    self.worker.send(*self.answer(message[2], message[3]))
-                elif kind == "done":
-                    self.finish(message[1])
-                    return True
-            return self.kill()
-        except (EOFError, OSError, BrokenPipeError):
-            return self.kill() if self.stopped_because else self.died()
+            worker.send("metadata", component_path)
+            if not worker.connection.poll(timeout + START_TIMEOUT / 4):
+                raise ComponentError(
+                    f"{component_path.name}: its metadata() did not answer within "
+                    f"{timeout:g} s; check the skill's description and schemas."
+                )
+            _kind, metadata, error = worker.connection.recv()
+            healthy = True
+        except (EOFError, OSError) as problem:
+            raise InternalError(
+                f"The process reading the skill's metadata ended ({problem})."
+            ) from None
         finally:
-            if timer is not None:
-                timer.cancel()
-            stop_listening()
-
-    def answer(self, prompt: str, model: str) -> tuple[str, Any]:
-        try:
-            return ("reply", self.host.complete_text(prompt, model))
-        except WorkbenchError as error:
-            return ("raise", error)
-        except Exception as error:  # a provider's bug must end the run, not the pool
-            return ("raise", InternalError(f"The model call failed ({error}); please report it."))
-
-    def pass_on(self, stream: Stream, text: str) -> None:
-        self.output[stream].append(text)
-        if self.on_output is not None:
-            with contextlib.suppress(Exception):  # a listener's bug must not break the run
-                self.on_output(stream, text)
-
-    def finish(self, child: RunResult) -> None:
-        calls = self.result.csi_calls
-        for name in ("output", "stdout", "stderr", "timings", "world", "error"):
-            setattr(self.result, name, getattr(child, name))
-        self.result.csi_calls = calls
-
-    def kill(self) -> bool:
-        self.worker.kill()
-        self.result.stdout = "".join(self.output["stdout"])
-        self.result.stderr = "".join(self.output["stderr"])
-        used = time.monotonic() - self.started if self.started is not None else 0.0
-        self.result.timings = replace(self.result.timings, run=used)
-        if self.stopped_because == ["timeout"]:
-            self.result.error = late_timeout(
-                self.job.limits.timeout, used, self.host.stopped_waiting_for
-            )
-        else:
-            self.result.error = RunCancelled("The run was cancelled.")
-        return False
-
-    def died(self) -> bool:
-        self.worker.kill()
-        code = self.worker.process.exitcode
-        self.result.stdout = "".join(self.output["stdout"])
-        self.result.stderr = "".join(self.output["stderr"])
-        self.result.error = SkillCrashed(
-            f"The process running the skill ended unexpectedly (exit code {code}); run it "
-            "again, and report it if it keeps happening.",
-            self.result.stderr.strip(),
-        )
-        return False
+            self._release(worker, healthy)
+        if error is not None:
+            raise error
+        return metadata
 
 
 _shared: RunnerPool | None = None

@@ -1,14 +1,16 @@
 """Run a skill component in wasmtime: one engine with a compile cache, one fresh store per run.
 
 The skill gets an empty sandbox: no files, no environment, no sockets. Its stdout and stderr
-are captured, its CSI imports are served by the world's host table, and every run is bounded
-by a timeout and a memory limit. Epoch interruption is engine-wide, so runs on one runtime
-are serialized and each run owns the epoch while it lasts.
+are captured, its CSI imports are linked from its world's table (run/worlds/), a message
+stream's messages are passed on as they are written, and every run is bounded by a timeout
+and a memory limit. Epoch interruption is engine-wide, so runs on one runtime are serialized
+and each run owns the epoch while it lasts.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -17,18 +19,25 @@ from pathlib import Path
 from typing import Any
 
 from wasmtime import Config, Engine, Store, WasiConfig, WasmtimeError
-from wasmtime.component import Component, Linker
+from wasmtime.component import Component, ResourceHost
 
-from workbench.errors import (
-    ComponentError,
-    WorkbenchError,
-)
+from workbench.csi.host import CsiHost
+from workbench.csi.record import CsiCall
+from workbench.errors import ComponentError, WorkbenchError
 from workbench.project.model import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT
 from workbench.run.captured_output import DEFAULT_MAX_PRINTS, CapturedOutput, OutputListener
 from workbench.run.captured_output import Stream as Stream  # the front-ends name it here
-from workbench.run.csi import CsiCall, CsiHost
 from workbench.run.failures import explain_failure
-from workbench.run.worlds import KNOWN_WORLDS, World, describe_component
+from workbench.run.linking import (
+    STREAM_OUTPUT_TYPE,
+    LinkPlan,
+    MessageSink,
+    make_linker,
+    plan_links,
+)
+from workbench.run.skill_io import SkillMetadata, decode_output, encode_input
+from workbench.run.wit_values import to_plain
+from workbench.run.worlds import World, detect_world
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class LoadedComponent:
     path: Path
     component: Component
     world: World
+    plan: LinkPlan
     imports: tuple[str, ...]
     exports: tuple[str, ...]
 
@@ -65,8 +75,12 @@ class RunResult:
     stdout: str = ""
     stderr: str = ""
     csi_calls: list[CsiCall] = field(default_factory=list)
+    #: What a message-stream skill wrote, as the kernel's events ({"type": "begin"|...}).
+    messages: list[dict[str, Any]] = field(default_factory=list)
     timings: RunTimings = field(default_factory=RunTimings)
     world: str | None = None
+    #: "seed", "function" or "message-stream".
+    skill_kind: str | None = None
     model_override: str | None = None
     #: The provider that served the run's CSI calls.
     provider: str | None = None
@@ -92,8 +106,10 @@ class RunResult:
             "stdout": self.stdout,
             "stderr": self.stderr,
             "csi_calls": [call.to_dict() for call in self.csi_calls],
+            "messages": self.messages,
             "timings": vars(self.timings),
             "world": self.world,
+            "skill_kind": self.skill_kind,
             "model_override": self.model_override,
             "provider": self.provider,
             "component": str(self.component),
@@ -135,7 +151,8 @@ class SkillRuntime:
         return (path.resolve(), stat.st_mtime_ns, stat.st_size)
 
     def load(self, path: Path, expected_world: str | None = None) -> LoadedComponent:
-        """Compile (or fetch from cache) the component at `path` and find its world."""
+        """Compile (or fetch from cache) the component at `path`, find its world and check
+        that the world's tables serve every import."""
         key = self._cache_key(path)
         with self._load_lock:
             if key in self._loaded:
@@ -144,7 +161,11 @@ class SkillRuntime:
             imports = component.type.imports(self.engine)
             exports = component.type.exports(self.engine)
             world = self._choose_world(path, imports, exports, expected_world)
-            loaded = LoadedComponent(path, component, world, tuple(imports), tuple(exports))
+            try:
+                plan = plan_links(self.engine, world, imports)
+            except ComponentError as error:
+                raise ComponentError(f"{path.name}: {error}") from None
+            loaded = LoadedComponent(path, component, world, plan, tuple(imports), tuple(exports))
             self._loaded = {k: v for k, v in self._loaded.items() if k[0] != key[0]}
             self._loaded[key] = loaded
             return loaded
@@ -174,17 +195,11 @@ class SkillRuntime:
     def _choose_world(
         self, path: Path, imports: Any, exports: Any, expected_world: str | None
     ) -> World:
-        reasons = []
-        for world in KNOWN_WORLDS:
-            reason = world.mismatch(imports, exports, self.engine)
-            if reason is None:
-                return world
-            reasons.append(f"as {world.name} ({world.signature}) {reason}")
-        expected = f"the world `{expected_world}`" if expected_world else "a skill world"
-        raise ComponentError(
-            f"{path.name} does not target {expected}: {'; '.join(reasons)}; the component "
-            f"{describe_component(imports, exports)}. Check the WIT world it was built from."
-        )
+        try:
+            return detect_world(imports, exports)
+        except ComponentError as error:
+            expected = f" (the project expects `{expected_world}`)" if expected_world else ""
+            raise ComponentError(f"{path.name}{expected}: {error}") from None
 
     def run(
         self,
@@ -196,9 +211,11 @@ class SkillRuntime:
         expected_world: str | None = None,
         sandbox_paths: Sequence[Path] = (),
         on_output: OutputListener | None = None,
+        on_message: MessageSink | None = None,
     ) -> RunResult:
         """Run the component's `run` with `input`. Never raises for a user's error: the
-        returned result carries it. `sandbox_paths` map the guest's `/N/` paths back."""
+        returned result carries it. `sandbox_paths` map the guest's `/N/` paths back;
+        `on_message` hears each message a message-stream skill writes, as it writes it."""
         limits = limits or RunLimits()
         result = RunResult(
             input=input,
@@ -214,8 +231,11 @@ class SkillRuntime:
             return result
         load_seconds = time.perf_counter() - started
         result.world = loaded.world.name
+        result.skill_kind = loaded.world.kind
         with self._run_lock:
-            self._run_locked(loaded, input, host, limits, sandbox_paths, on_output, result)
+            self._run_locked(
+                loaded, input, host, limits, sandbox_paths, on_output, on_message, result
+            )
         result.timings = RunTimings(load_seconds, result.timings.instantiate, result.timings.run)
         return result
 
@@ -227,9 +247,18 @@ class SkillRuntime:
         limits: RunLimits,
         sandbox_paths: Sequence[Path],
         on_output: OutputListener | None,
+        on_message: MessageSink | None,
         result: RunResult,
     ) -> None:
         captured = CapturedOutput(on_output, sandbox_paths, limits.max_prints)
+        world = loaded.world
+
+        def message(event: dict[str, Any]) -> None:
+            result.messages.append(event)
+            if on_message is not None:
+                with contextlib.suppress(Exception):  # a listener's bug must not break the run
+                    on_message(event)
+
         stopped_because: list[str] = []
 
         def interrupt(reason: str) -> None:
@@ -252,15 +281,20 @@ class SkillRuntime:
         failure: Exception | None = None
         t0 = time.perf_counter()
         try:
+            arguments = [encode_input(world, input)]
             timer.start()
-            instance = self._linker(loaded.world, host).instantiate(store, loaded.component)
+            linker = make_linker(self.engine, loaded.plan, host, message)
+            instance = linker.instantiate(store, loaded.component)
             t1 = time.perf_counter()
             instantiate = t1 - t0
-            func = _find_run(instance, store, loaded.world)
-            raw = func(store, loaded.world.encode_input(input))
+            func = _find_export(instance, store, world, "run")
+            if world.kind == "message-stream":
+                arguments.append(ResourceHost.own(1, STREAM_OUTPUT_TYPE))
+            raw = func(store, *arguments)
+            plain = to_plain(raw, func.type(store).result) if world.kind != "seed" else raw
             func.post_return(store)
             run = time.perf_counter() - t1
-            result.output = loaded.world.decode_output(raw)
+            result.output = decode_output(world, plain, result.messages, sandbox_paths)
         except Exception as error:  # every failure becomes a result, never a traceback
             run = time.perf_counter() - t0 - instantiate
             failure = error
@@ -281,22 +315,56 @@ class SkillRuntime:
             )
         result.timings = RunTimings(0.0, instantiate, run)
 
-    def _linker(self, world: World, host: CsiHost) -> Linker:
-        linker = Linker(self.engine)
-        linker.add_wasip2()
-        with linker.root() as root:
-            for interface, functions in world.host_imports.items():
-                with root.add_instance(interface) as instance:
-                    for name, make_host_function in functions.items():
-                        instance.add_func(name, make_host_function(host))
-        return linker
+    def metadata(self, component_path: Path) -> SkillMetadata | None:
+        """What a skill says about itself (`metadata()` of 0.3 and later `skill-handler`
+        skills); None for a world without it. Raises ComponentError if it cannot be read."""
+        loaded = self.load(component_path)
+        if loaded.world.kind != "function" or loaded.world.line.line == "0.2":
+            return None
+        with self._run_lock:
+            store = Store(self.engine)
+            store.set_wasi(WasiConfig())
+            store.set_epoch_deadline(1)
+            try:
+                linker = make_linker(self.engine, loaded.plan, CsiHost(_NoModel()), lambda _e: None)
+                instance = linker.instantiate(store, loaded.component)
+                func = _find_export(instance, store, loaded.world, "metadata")
+                plain = to_plain(func(store), func.type(store).result)
+                func.post_return(store)
+            except Exception as error:  # a skill whose metadata traps: say so, once
+                raise ComponentError(
+                    f"{component_path.name}: its metadata() failed ({_first_line(error)}); "
+                    "check the skill's description and schemas."
+                ) from None
+            finally:
+                store.close()
+        return SkillMetadata.from_plain(plain)
 
 
-def _find_run(instance: Any, store: Store, world: World) -> Any:
-    index = None
-    for name in world.run_path:
-        index = instance.get_export_index(store, name, index)
+class _NoModel:
+    """The provider behind metadata(): a skill must not call the CSI there (the kernel
+    refuses it too: `CsiUseFromMetadata`)."""
+
+    kind = "none"
+    OFFLINE = True
+    name = "metadata"
+
+    def __getattr__(self, name: str) -> Any:
+        raise ComponentError("The skill used the CSI while describing itself in metadata().")
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _find_export(instance: Any, store: Store, world: World, name: str) -> Any:
+    index = instance.get_export_index(store, world.export) if world.export else None
+    if world.export and index is None:
+        raise ComponentError(f"The component has no `{world.export}` export.")
+    index = instance.get_export_index(store, name, index)
     func = instance.get_func(store, index) if index is not None else None
     if func is None:
-        raise ComponentError(f"The component has no `{'/'.join(world.run_path)}` function.")
+        where = f"{world.export}#{name}" if world.export else name
+        raise ComponentError(f"The component has no `{where}` function.")
     return func

@@ -1,8 +1,10 @@
 """The worker process of a `RunnerPool` (see pool.py): it runs one skill at a time in its own
 `SkillRuntime` and talks to the parent over a pipe. Messages to the parent: ("ready"),
-("started"), ("output", stream, text), ("csi", function, *arguments), ("done", RunResult);
-from the parent: ("run", RunJob), ("preload", (path, world)), ("close",), and the answers to
-CSI calls: ("ok", value) or ("raise", error).
+("started"), ("output", stream, text), ("message", event), ("csi", method, *arguments) for
+the CSI host's call/open_stream/next_event, ("csi-close", stream), ("done", RunResult),
+("metadata", SkillMetadata | None, error | None); from the parent: ("run", RunJob),
+("metadata", path), ("preload", (path, world)), ("close",), and the answers to CSI calls:
+("reply", value) or ("raise", error).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from workbench.csi.host import CsiHost
 from workbench.errors import InternalError, WorkbenchError
 from workbench.models.echo import EchoProvider
-from workbench.run.csi import CsiHost
 from workbench.run.runtime import RunLimits, SkillRuntime
 
 _PR_SET_PDEATHSIG = 1
@@ -44,12 +46,25 @@ class _ForwardingHost(CsiHost):
         self._connection = connection
         self._send = send
 
-    def complete_text(self, prompt: str, model: str) -> str:
-        self._send("csi", "complete-text", prompt, model)
+    def _ask(self, method: str, *arguments: Any) -> Any:
+        self._send("csi", method, *arguments)
         kind, value = self._connection.recv()
         if kind == "raise":
             raise value
-        return str(value)
+        return value
+
+    def call(self, function: str, request: Any, label: str) -> Any:
+        return self._ask("call", function, request, label)
+
+    def open_stream(self, function: str, request: Any, label: str) -> int:
+        return int(self._ask("open_stream", function, request, label))
+
+    def next_event(self, stream: int) -> dict[str, Any] | None:
+        event: dict[str, Any] | None = self._ask("next_event", stream)
+        return event
+
+    def close_stream(self, stream: int) -> None:
+        self._send("csi-close", stream)  # no answer: the parent records the stream's end
 
 
 def _die_with_parent() -> None:
@@ -87,6 +102,12 @@ def worker_main(connection: Connection, preload: Preload | None) -> None:
             with contextlib.suppress(WorkbenchError):
                 runtime.load(*message[1])
             continue
+        if message[0] == "metadata":
+            try:
+                send("metadata", runtime.metadata(message[1]), None)
+            except WorkbenchError as error:
+                send("metadata", None, error)
+            continue
         job: RunJob = message[1]
         with contextlib.suppress(WorkbenchError):
             runtime.load(job.component, job.expected_world)  # its time is not the skill's
@@ -99,6 +120,7 @@ def worker_main(connection: Connection, preload: Preload | None) -> None:
             expected_world=job.expected_world,
             sandbox_paths=job.sandbox_paths,
             on_output=lambda stream, text: send("output", stream, text),
+            on_message=lambda event: send("message", event),
         )
         result.csi_calls = []  # the parent holds the record
         try:

@@ -1,0 +1,240 @@
+"""The run flows: run a project (built first) or a component file, and describe a component."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.build.builder import BuildEvent, BuildFailed
+from workbench.build.builder import build as build_component
+from workbench.cancel import CancelToken
+from workbench.csi.host import CsiHost
+from workbench.csi.record import CsiCall
+from workbench.errors import InputRejected, InternalError, WorkbenchError
+from workbench.flows.threads import threaded
+from workbench.models.base import ModelProvider
+from workbench.project.model import RunDefaults, SkillProject
+from workbench.run.pool import RunnerPool, shared_pool
+from workbench.run.runtime import RunLimits, RunResult, SkillRuntime, Stream
+from workbench.run.skill_io import SkillMetadata, check_input
+
+
+# Run ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunStarted:
+    input: str
+
+
+@dataclass(frozen=True)
+class SkillOutput:
+    stream: Stream
+    text: str
+
+
+@dataclass(frozen=True)
+class CsiCallMade:
+    call: CsiCall
+
+
+@dataclass(frozen=True)
+class MessageWritten:
+    """One item a message-stream skill wrote, as the kernel streams it:
+    `{"type": "begin"|"append"|"reasoning"|"end", ...}`."""
+
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    result: RunResult
+
+
+RunEvent = RunStarted | SkillOutput | CsiCallMade | MessageWritten | RunFinished
+PipelineEvent = BuildEvent | RunEvent
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    input: str
+    model_override: str | None = None
+    limits: RunLimits = field(default_factory=RunLimits)
+    #: The provider's name, for the record (history, JSON); the provider itself is passed in.
+    provider: str | None = None
+
+
+def limits_for(
+    defaults: SkillProject | RunDefaults,
+    timeout: float | None = None,
+    memory_limit: int | None = None,
+    max_prints: int | None = None,
+) -> RunLimits:
+    """The limits the user gave, else the project's (or, for a component file, the
+    workbench's defaults)."""
+    run = defaults.run if isinstance(defaults, SkillProject) else defaults
+    return RunLimits(
+        timeout=timeout or run.timeout,
+        memory_limit=memory_limit or run.memory_limit,
+        max_prints=max_prints or run.max_prints,
+    )
+
+
+def build(project: SkillProject, *, force: bool = False) -> AsyncIterator[BuildEvent]:
+    """Build the project unless its component is up to date; the last event says how."""
+    return build_component(project, force=force)
+
+
+async def run(
+    project: SkillProject,
+    request: RunRequest,
+    provider: ModelProvider,
+    *,
+    runner: RunnerPool | None = None,
+    cancel: CancelToken | None = None,
+) -> AsyncIterator[PipelineEvent]:
+    """Build the project if its inputs changed, then run it; ends with a RunFinished event,
+    or with BuildFailed when there is nothing to run."""
+    async for event in build_component(project):
+        yield event
+        if isinstance(event, BuildFailed):
+            return
+    async for event in run_component(project, request, provider, runner=runner, cancel=cancel):
+        yield event
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    """What a run runs: a project's component, or any component file on its own."""
+
+    component: Path
+    #: The project's `-p` paths, to map the skill's sandbox paths back (none for a file).
+    sandbox_paths: tuple[Path, ...] = ()
+    expected_world: str | None = None
+
+    @classmethod
+    def of(cls, target: SkillProject | Path) -> RunTarget:
+        if isinstance(target, Path):
+            return cls(target)
+        return cls(target.output, tuple(target.python_paths), target.qualified_world)
+
+
+async def run_component(
+    target: SkillProject | Path,
+    request: RunRequest,
+    provider: ModelProvider,
+    *,
+    runner: RunnerPool | None = None,
+    cancel: CancelToken | None = None,
+) -> AsyncIterator[RunEvent]:
+    """Run a project's current component (without building it), or a component file, in a
+    worker process (the given pool, else the process's shared one), so that a time limit or
+    a cancel can stop even a skill blocked in a WASI call: the worker is killed and replaced.
+    An input the skill's input schema refuses is refused before the run."""
+    runner = runner or shared_pool()
+    where = RunTarget.of(target)
+    host = CsiHost(
+        provider=provider,
+        model_override=request.model_override,
+        cancel=cancel or CancelToken(),
+    )
+
+    def work(send: Callable[[RunEvent], None]) -> RunEvent:
+        host.on_call = lambda call: send(CsiCallMade(call))
+        try:
+            refusal = _input_refusal(runner, where.component, request.input)
+            if refusal is not None:
+                result = RunResult(input=request.input, component=where.component, error=refusal)
+            else:
+                result = runner.run(
+                    where.component,
+                    request.input,
+                    host,
+                    limits=request.limits,
+                    expected_world=where.expected_world,
+                    sandbox_paths=where.sandbox_paths,
+                    on_output=lambda stream, text: send(SkillOutput(stream, text)),
+                    on_message=lambda event: send(MessageWritten(event)),
+                )
+        except Exception as error:  # a bug of ours: still end the stream with a result
+            result = RunResult(
+                input=request.input,
+                component=where.component,
+                error=InternalError(
+                    f"The run failed inside the workbench ({type(error).__name__}: {error}); "
+                    "please report this."
+                ),
+            )
+        finally:
+            host.close_streams()  # a stopped skill never dropped its model streams
+        result.provider = request.provider or provider.name
+        return RunFinished(result)
+
+    yield RunStarted(request.input)
+    async for event in threaded(work, host.cancel.cancel):
+        yield event
+
+
+def _input_refusal(runner: RunnerPool, component: Path, text: str) -> WorkbenchError | None:
+    """Why the skill's own input schema refuses `text`, or None (also when it has none, or
+    its metadata cannot be read: the run then says what is wrong)."""
+    try:
+        metadata = skill_metadata(component, runner)
+    except WorkbenchError:
+        return None
+    if metadata is None or metadata.input_schema is None:
+        return None
+    try:
+        check_input(text, metadata.input_schema)
+    except InputRejected as error:
+        return error
+    return None
+
+
+@dataclass(frozen=True)
+class SkillDescription:
+    """What a component is: its world, the kernels that load it, what it says of itself."""
+
+    component: Path
+    world: str
+    kind: str
+    kernels: str
+    metadata: SkillMetadata | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "component": str(self.component),
+            "world": self.world,
+            "skill_kind": self.kind,
+            "kernels": self.kernels,
+            "metadata": self.metadata.to_dict() if self.metadata else None,
+        }
+
+
+_described: dict[tuple[Path, int, int], SkillMetadata | None] = {}
+
+
+def skill_metadata(component: Path, runner: RunnerPool | None = None) -> SkillMetadata | None:
+    """The skill's metadata, read once per component file (in a worker: a skill's metadata()
+    that hangs is killed)."""
+    try:
+        stat = component.stat()
+    except OSError:
+        return None
+    key = (component.resolve(), stat.st_mtime_ns, stat.st_size)
+    if key not in _described:
+        _described[key] = (runner or shared_pool()).metadata(component)
+    return _described[key]
+
+
+async def describe(
+    target: SkillProject | Path, runtime: SkillRuntime, runner: RunnerPool | None = None
+) -> SkillDescription:
+    """What the project's current component (or a component file) is; raises ComponentError
+    when it is missing or not a skill."""
+    component = RunTarget.of(target).component
+    loaded = await asyncio.to_thread(runtime.load, component)
+    metadata = await asyncio.to_thread(skill_metadata, component, runner)
+    world = loaded.world
+    return SkillDescription(component, world.name, world.kind, world.kernels, metadata)
