@@ -87,6 +87,8 @@ EVERY_FUNCTION = [
     ("raw_v0_4", "completion-stream", "completion-stream"),
     ("raw_v0_4", "chat-stream", "chat-stream"),
     ("raw_v0_5", "complete", "complete"),
+    ("raw_v0_5", "chat", "chat"),
+    ("raw_v0_5", "completion-stream", "completion-stream"),
     ("raw_v0_5", "chat-stream", "chat-stream"),
 ]
 
@@ -208,6 +210,61 @@ def test_a_parameter_the_provider_cannot_honour_is_in_the_trace(pool, sdk_skill_
     assert result.ok, result.error
     (call,) = result.csi_calls
     assert any("top_k" in note for note in call.notes)
+
+
+# Each skill from the command line, against each server --------------------------------------
+CLI_RUNS = [
+    ("raw_v0_2", {"call": "chat"}, "chat"),
+    ("raw_v0_2", {"call": "complete"}, "complete"),
+    ("raw_v0_4", {"call": "chat-stream"}, "chat-stream"),
+    ("raw_v0_5", {"call": "chat"}, "chat"),
+    ("raw_v0_5", {"call": "completion-stream"}, "completion-stream"),
+    ("sdk_skill", {"call": "chat"}, "chat"),
+    ("sdk_skill", {"call": "completion-stream"}, "completion-stream"),
+    ("sdk_stream", {"topic": "oat milk"}, "chat-stream"),
+]
+
+
+@pytest.mark.parametrize("api", ["openai", "aleph-alpha"])
+@pytest.mark.parametrize(("skill", "request_", "function"), CLI_RUNS)
+def test_each_skill_runs_from_the_cli_against_each_server(
+    request, api, skill, request_, function
+) -> None:
+    from tests.conftest import run_workbench
+
+    if skill.startswith("sdk"):
+        project, _ = request.getfixturevalue(f"{skill}_build")
+    else:
+        project = request.getfixturevalue("raw_build")(skill)
+    model = "gpt-4o-mini" if api == "openai" else MODEL
+    server_api = OpenAIApi() if api == "openai" else AlephAlphaApi()
+    with model_server(server_api) as server:
+        done = run_workbench(
+            "run",
+            project.root,
+            "--input",
+            json.dumps({**request_, "model": model}),
+            "--provider",
+            api,
+            "--base-url",
+            server.base_url,
+            "--json",
+            env={"WORKBENCH_API_KEY": "sk-test"},
+        )
+        paths = [r.path for r in server.state.requests if r.method == "POST"]
+    lines = done.stdout.splitlines()
+    result = json.loads(lines[-1] if lines and lines[-1].startswith("{") else done.stdout)
+    assert done.returncode == 0, (done.stderr, result.get("error"))
+    assert [c["function"] for c in result["csi_calls"]] == [function]
+    call = result["csi_calls"][0]
+    assert call["provider"] == api and call["error"] is None
+    completions = "/v1/completions" if api == "openai" else "/complete"
+    assert (
+        paths == ["/v1/chat/completions" if api == "openai" else "/chat/completions"]
+        if ("chat" in function)
+        else [completions]
+    )
+    assert "sk-test" not in done.stdout
 
 
 # Message streams --------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 The 0.5 world is `@unstable(feature = alpha)`, so it builds only with componentize-py
 `--features alpha` (or `--all-features`). Its interfaces are those of 0.4. For the input
-`{"call": "complete" | "chat-stream", "text": ..., "model": ...}` it calls that inference
+`{"call": "complete" | "chat" | "completion-stream" | "chat-stream", "text": ..., "model": ...}`
+it calls that inference
 function and answers with JSON describing what the host returned; `fail` returns an
 `internal` error, anything else `invalid-input`.
 """
@@ -39,17 +40,53 @@ def complete(model: str, text: str) -> dict:
     }
 
 
-def chat_stream(model: str, text: str) -> dict:
-    params = inf.ChatParams(
+def chat_params() -> inf.ChatParams:
+    return inf.ChatParams(
         max_tokens=None, max_completion_tokens=64, temperature=None, top_p=None,
         frequency_penalty=None, presence_penalty=None, logprobs=inf.Logprobs_No(),
         tools=None, tool_choice=None, parallel_tool_calls=None,
         response_format=None, reasoning_effort=inf.ReasoningEffort.LOW,
     )
-    messages = [
+
+
+def greeting(text: str) -> list:
+    return [
         inf.Message_Other(inf.OtherMessage("system", "You greet people.")),
         inf.Message_Other(inf.OtherMessage("user", text)),
     ]
+
+
+def chat(model: str, text: str) -> dict:
+    (done,) = inf.chat([inf.ChatRequest(model, greeting(text), chat_params())])
+    return {
+        "content": done.message.content,
+        "finish_reason": wit_name(done.finish_reason),
+        "usage": usage(done.usage),
+    }
+
+
+def completion_stream(model: str, text: str) -> dict:
+    params = inf.CompletionParams(
+        max_tokens=8, temperature=None, top_k=None, top_p=None, stop=[],
+        return_special_tokens=False, frequency_penalty=None, presence_penalty=None,
+        logprobs=inf.Logprobs_No(), echo=False,
+    )
+    result: dict = {"text": "", "appends": 0}
+    with inf.CompletionStream(inf.CompletionRequest(model, text, params)) as stream:
+        while (event := stream.next()) is not None:
+            if isinstance(event, inf.CompletionEvent_Append):
+                result["text"] += event.value.text
+                result["appends"] += 1
+            elif isinstance(event, inf.CompletionEvent_End):
+                result["finish_reason"] = wit_name(event.value)
+            elif isinstance(event, inf.CompletionEvent_Usage):
+                result["usage"] = usage(event.value)
+    return result
+
+
+def chat_stream(model: str, text: str) -> dict:
+    params = chat_params()
+    messages = greeting(text)
     result: dict = {"role": None, "reasoning": "", "content": "", "appends": 0, "tool_calls": []}
     with inf.ChatStream(inf.ChatRequest(model, messages, params)) as stream:
         while (event := stream.next()) is not None:
@@ -69,7 +106,12 @@ def chat_stream(model: str, text: str) -> dict:
     return result
 
 
-CALLS = {"complete": complete, "chat-stream": chat_stream}
+CALLS = {
+    "complete": complete,
+    "chat": chat,
+    "completion-stream": completion_stream,
+    "chat-stream": chat_stream,
+}
 
 
 class SkillHandler(exports.SkillHandler):
