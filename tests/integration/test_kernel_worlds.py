@@ -337,7 +337,9 @@ def test_the_skills_own_errors_are_reported_as_such(pool, sdk_skill_build, raw_b
     assert (
         str(internal.error) == "The skill reported an error: ValueError: cannot handle 'oat milk'."
     )
-    assert f'File "{project.root / "calls.py"}"' in internal.error.details  # a real path
+    assert f'File "{project.root / "calls.py"}"' in internal.error.details  # real paths
+    assert "/pharia_skill/skill.py" in internal.error.details
+    assert 'File "/' + "2/" not in internal.error.details  # the SDK's own files too
     assert [c.function for c in internal.csi_calls] == ["complete-v2"]  # the trace is kept
     invalid = run(pool, raw_build("raw_v0_4"), {"call": "dance"})
     assert isinstance(invalid.error, SkillInvalidInput)

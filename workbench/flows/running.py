@@ -10,6 +10,7 @@ from typing import Any
 
 from workbench.build.builder import BuildEvent, BuildFailed
 from workbench.build.builder import build as build_component
+from workbench.build.environment import find_environment
 from workbench.cancel import CancelToken
 from workbench.csi.host import CsiHost
 from workbench.csi.record import CsiCall
@@ -117,7 +118,11 @@ class RunTarget:
     def of(cls, target: SkillProject | Path) -> RunTarget:
         if isinstance(target, Path):
             return cls(target)
-        return cls(target.output, tuple(target.python_paths), target.qualified_world)
+        paths = tuple(target.python_paths)
+        environment = find_environment(target) if target.is_sdk else None
+        if environment is not None:  # the activated environment's packages come next
+            paths += (environment.site_packages,)
+        return cls(target.output, paths, target.qualified_world)
 
 
 async def run_component(
