@@ -2,8 +2,9 @@
 
     python scripts/screenshots.py
 
-Builds a copy of examples/haiku once (real componentize-py), then drives the app by keys
-into each state of tests/tui/states.py, with a throwaway HOME.
+Builds copies of examples/haiku, the raw message-stream skill and the raw 0.4 skill of
+tests/data/skills once (real componentize-py), then drives the app by keys into each state of
+tests/tui/states.py, with a throwaway HOME.
 """
 
 from __future__ import annotations
@@ -24,14 +25,22 @@ def main() -> None:
     os.environ["HOME"] = str(work / "home")
     os.environ["XDG_CONFIG_HOME"] = str(work / "home/.config")
 
-    from tests.conftest import built, copy_project
+    from tests.conftest import DATA, built, copy_project
 
-    built_haiku = built(copy_project(REPOSITORY / "examples/haiku", work / "built" / "haiku"), {})
-    asyncio.run(save_states(work, built_haiku.root))
+    sources = {
+        "haiku": REPOSITORY / "examples/haiku",
+        "stream": DATA / "skills/raw_v0_4_stream",
+        "skill": DATA / "skills/raw_v0_4",
+    }
+    projects = {
+        kind: built(copy_project(source, work / "built" / source.name, with_wit=False), {}).root
+        for kind, source in sources.items()
+    }
+    asyncio.run(save_states(work, projects))
     shutil.rmtree(work, ignore_errors=True)
 
 
-async def save_states(work: Path, built_haiku: Path) -> None:
+async def save_states(work: Path, projects: dict[str, Path]) -> None:
     from tests.conftest import copy_project
     from tests.tui.conftest import SIZE, app_for
     from tests.tui.states import STATES, empty_folder
@@ -43,10 +52,11 @@ async def save_states(work: Path, built_haiku: Path) -> None:
     for name, (folder_kind, state) in STATES.items():
         scratch = work / name
         scratch.mkdir()
-        if folder_kind == "haiku":
-            folder = copy_project(built_haiku, scratch / "haiku")
-        else:
+        if folder_kind == "empty":
             folder = empty_folder(scratch)
+        else:
+            built = projects[folder_kind]
+            folder = copy_project(built, scratch / built.name, with_wit=False)
         app = app_for(folder, runtime)
         async with app.run_test(size=SIZE) as pilot:
             await state(pilot)

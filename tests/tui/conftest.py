@@ -12,7 +12,7 @@ from textual.app import Notify
 from textual.message import Message
 from textual.pilot import Pilot
 
-from tests.conftest import copy_project
+from tests.conftest import DATA, TimedEvents, built, copy_project
 from workbench.config.user import UserConfig
 from workbench.project.model import SkillProject
 from workbench.run.runtime import SkillRuntime
@@ -61,9 +61,33 @@ def behaviours_copy(behaviours_project: SkillProject, tmp_path: Path) -> Path:
     return copy_project(behaviours_project.root, tmp_path / "behaviours")
 
 
+@pytest.fixture(scope="session")
+def raw_stream_project(
+    tmp_path_factory: pytest.TempPathFactory, session_builds: dict[Path, TimedEvents]
+) -> SkillProject:
+    """tests/data/skills/raw_v0_4_stream (a message stream, no SDK), built; read-only."""
+    folder = tmp_path_factory.mktemp("raw") / "raw_v0_4_stream"
+    return built(copy_project(DATA / "skills/raw_v0_4_stream", folder, False), session_builds)
+
+
+@pytest.fixture(scope="session")
+def raw_skill_project(
+    tmp_path_factory: pytest.TempPathFactory, session_builds: dict[Path, TimedEvents]
+) -> SkillProject:
+    """tests/data/skills/raw_v0_4 (a 0.4 `skill` with metadata, no SDK), built; read-only."""
+    folder = tmp_path_factory.mktemp("raw") / "raw_v0_4"
+    return built(copy_project(DATA / "skills/raw_v0_4", folder, False), session_builds)
+
+
 def notifications(messages: list[Message]) -> list[str]:
     """The notifications among the messages an app's `message_hook` recorded."""
     return [m.notification.message for m in messages if isinstance(m, Notify)]
+
+
+def abbreviates(cell: object, text: str) -> bool:
+    """A table cell shows `text`, or its start cut with "…" to fit its column."""
+    shown = str(cell)
+    return shown == text or (shown.endswith("…") and text.startswith(shown[:-1]))
 
 
 async def until(condition: Callable[[], bool], within: float = 10) -> None:

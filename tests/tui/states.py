@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -32,7 +33,29 @@ async def run_with_trace(pilot: Pilot) -> None:
     await settle(pilot)
     await pilot.press("f5")
     await settle(pilot)
-    pilot.app.screen.output.show("trace")  # type: ignore[attr-defined]
+    output = pilot.app.screen.output  # type: ignore[attr-defined]
+    # How long a call took differs from run to run: show one figure, so the look is stable.
+    calls = output.trace.calls
+    output.trace.clear()
+    for call in calls:
+        output.trace.add(replace(call, duration=0.005))
+    output.show("trace")
+    await pilot.pause()
+
+
+async def message_stream(pilot: Pilot) -> None:
+    """The raw 0.4 streamer's messages: its reasoning, the chat it streamed, its payload."""
+    await settle(pilot)
+    pilot.app.screen.run_panel.input_text = '{"text": "Homer"}'  # type: ignore[attr-defined]
+    await pilot.press("f5")
+    await settle(pilot)
+    await pilot.pause(0.1)  # the last queued events are put on screen
+
+
+async def skill_tab(pilot: Pilot) -> None:
+    """The raw 0.4 skill as the kernel sees it: world, kernels, description, schemas."""
+    await settle(pilot)
+    await pilot.press("alt+s")
     await pilot.pause()
 
 
@@ -46,12 +69,15 @@ async def empty_project(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-#: name -> (the folder to open: "haiku" or "empty", how to get there)
+#: name -> (the folder to open: "haiku", "stream" (tests/data/skills/raw_v0_4_stream),
+#: "skill" (raw_v0_4) or "empty", how to get there)
 STATES: dict[str, tuple[str, State]] = {
     "empty-project": ("empty", empty_project),
     "editing": ("haiku", editing),
     "build-failed": ("haiku", build_failed),
     "run-with-trace": ("haiku", run_with_trace),
+    "message-stream": ("stream", message_stream),
+    "skill-tab": ("skill", skill_tab),
     "help": ("haiku", help_screen),
 }
 

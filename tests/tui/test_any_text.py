@@ -20,11 +20,12 @@ from textual.widgets import DataTable, Label, Log, OptionList, Static
 from textual.widgets._data_table import default_cell_formatter
 from textual.widgets._toast import Toast
 
-from tests.tui.conftest import SIZE, app_for, notifications, settle, until
+from tests.tui.conftest import SIZE, abbreviates, app_for, notifications, settle, until
 from workbench.build.diagnostics import Diagnostic
+from workbench.csi.readable import one_line
+from workbench.csi.record import CsiCall
 from workbench.errors import RunError
 from workbench.flows import RunRequest
-from workbench.run.csi import CsiCall
 from workbench.run.runtime import RunResult, SkillRuntime
 from workbench.tui.screens.dialogs import Choice, CompareRuns, RunDetails
 from workbench.tui.screens.main import MainScreen
@@ -94,7 +95,10 @@ async def test_markup_like_input_runs_and_an_unsaved_edit_survives(
         assert "Write a haiku about oak [/] trees" in output_text(app)
         trace = screen.query_one("#trace", DataTable)
         assert trace.row_count == 1
-        assert cell_text(trace.get_row_at(0)[6]).startswith("Write a haiku about oak [/] trees")
+        request = cell_text(trace.get_row_at(0)[6])
+        assert abbreviates(request, "Write a haiku about oak [/] trees ### Response:")
+        detail = widget_text(screen.query_one("#trace-detail", Static))
+        assert "\n    Write a haiku about oak [/] trees\n" in detail
         history = screen.query_one("#history", DataTable)
         assert cell_text(history.get_row_at(0)[1]) == "oak [/] trees"
         assert screen.editor.dirty_files() == [haiku_copy / "haiku.py"]
@@ -123,13 +127,14 @@ async def test_markup_like_model_and_prompt_show_literally(
         assert "model '[/bold]x'" in output_text(app)
         trace = screen.query_one("#trace", DataTable)
         row = [cell_text(cell) for cell in trace.get_row_at(0)]
-        assert row[2:4] == ["behaviour-model", "[/bold]x"]
-        assert row[6] == "[@click=app.quit]x[/] [bold]"
+        assert abbreviates(row[2], "behaviour-model") and row[3] == "[/bold]x"
+        assert abbreviates(row[6], "[@click=app.quit]x[/] [bold]")
         screen.output.show("trace")
         trace.focus()
         await pilot.pause()
         detail = widget_text(screen.query_one("#trace-detail", Static))
-        assert "prompt (behaviour-model → [/bold]x):\n[@click=app.quit]x[/] [bold]" in detail
+        assert "model asked: behaviour-model · served: [/bold]x\n" in detail
+        assert "  prompt: [@click=app.quit]x[/] [bold]" in detail
         history = screen.query_one("#history", DataTable)
         cells = [cell_text(c) for c in history.get_row_at(0)[1:4]]
         assert cells == ["[@click=app.quit]x[…", "echo", "[/bold]x"]  # the input, shortened
@@ -185,12 +190,14 @@ async def show_everywhere(app: App, pilot: Pilot, texts: list[str]) -> None:
     for index, text in enumerate(texts):
         call = CsiCall(
             function="complete-text",
-            arguments={"prompt": text, "model": text},
+            csi="complete_text",
+            request={"prompt": text, "model": text},
+            response=text,
             model_requested=text,
             model_served=text + "!",
-            reply=text,
             duration=0.1,
             provider=text,
+            notes=(text,),
         )
         failed = index % 2 == 1
         result = RunResult(
@@ -215,7 +222,8 @@ async def show_everywhere(app: App, pilot: Pilot, texts: list[str]) -> None:
         output.add_build_line(text)
         output.show_diagnostics([Diagnostic(text, Path("/p") / "f.py", 1, 2)], Path("/p"))
         output.mark_stale(text)
-        file = screen.project.root / f"{text}.py"  # only its name is used: no file is made
+        # Only its name is used: no file is made ("_" first: a text starting with "/" stays in).
+        file = screen.project.root / f"_{text}.py"
         screen.query_one(FileList).show_files([file])
         screen.notify(text, title=text, severity="error")
         screen.show_status(text)
@@ -223,7 +231,10 @@ async def show_everywhere(app: App, pilot: Pilot, texts: list[str]) -> None:
 
         expected = shown(text)
         row = screen.query_one("#trace", DataTable).get_row_at(0)
-        assert [cell_text(c) for c in row[1:4]] == ["complete-text", expected, expected + "!"]
+        assert cell_text(row[1]) == "complete-text"
+        # A model name is shown on one line: its white space (line breaks too) as spaces.
+        assert abbreviates(cell_text(row[2]), shown(one_line(text)))
+        assert abbreviates(cell_text(row[3]), shown(one_line(text + "!")))
         history_row = screen.query_one("#history", DataTable).get_row_at(index)
         assert cell_text(history_row[3]) == (expected or "(skill's)")
         said = f"{text}\n\n{text}".rstrip() if failed else text
@@ -242,7 +253,9 @@ async def show_everywhere(app: App, pilot: Pilot, texts: list[str]) -> None:
     screen.query_one("#trace", DataTable).focus()
     await pilot.pause()
     detail = widget_text(screen.query_one("#trace-detail", Static))
-    assert shown(texts[-1]) in detail
+    # The prompt, the reply and the note, each line as itself (a prompt's lines indented).
+    assert all(line in detail for line in shown(texts[-1]).split("\n"))
+    assert f"! {shown(texts[-1])}" in detail
 
     toasts = [widget_text(toast) for toast in app.screen.query(Toast)]
     for text in texts:

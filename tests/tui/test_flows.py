@@ -77,7 +77,10 @@ async def test_syntax_error_jump_fix_build_and_run(haiku_copy: Path, runtime) ->
         assert SEED_PROMPT in output_text(app)
         trace = screen.query_one("#trace", DataTable)
         assert trace.row_count == 1
-        assert trace.get_row_at(0)[1:3] == ["complete-text", "luminous-extended-control"]
+        assert trace.get_row_at(0)[1] == "complete-text"
+        detail = str(screen.query_one("#trace-detail", Static).content)
+        model = "luminous-extended-control"
+        assert f"model asked: {model} · served: {model} (as asked)" in detail
         assert screen.run_panel.status_text == "Run #1 finished: 1 CSI call."
 
 

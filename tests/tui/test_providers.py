@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static
 
 from tests.servers.model_api import ModelServerState, OpenAIApi, model_server, reply_for
-from tests.tui.conftest import SIZE, app_for, config_file, notifications, settle, until
+from tests.tui.conftest import SIZE, abbreviates, app_for, config_file, notifications, settle, until
 from workbench.config.user import load_config
 from workbench.credentials import SecretStore, provider_account
 from workbench.models import EchoProvider
@@ -44,7 +44,10 @@ async def test_choose_provider_and_model_then_run_fills_the_trace(haiku_copy: Pa
             assert output_text(app) == reply_for("gpt-4o-mini", PROMPT)
             trace = screen.query_one("#trace", DataTable)
             row = trace.get_row_at(0)
-            assert row[2:4] == ["luminous-extended-control", "gpt-4o-mini-0125"]
+            assert abbreviates(row[2], "luminous-extended-control")
+            assert abbreviates(row[3], "gpt-4o-mini-0125")
+            detail = str(screen.query_one("#trace-detail", Static).content)
+            assert "model asked: luminous-extended-control · served: gpt-4o-mini-0125" in detail
 
 
 async def test_escape_during_a_slow_model_call(haiku_copy: Path, runtime) -> None:
@@ -118,4 +121,4 @@ async def test_the_trace_exports_as_json_lines(haiku_copy: Path, runtime) -> Non
         await pilot.pause()
     (line,) = (haiku_copy / "traces/run-1.jsonl").read_text().splitlines()
     call = json.loads(line)
-    assert call["arguments"]["prompt"] == PROMPT and call["provider"] == "echo"
+    assert call["request"]["prompt"] == PROMPT and call["provider"] == "echo"

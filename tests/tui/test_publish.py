@@ -59,7 +59,7 @@ async def test_log_in_publish_see_digest_and_tags(
         shown = status(screen)
         reference = f"{registry.host}/tui/skills/haiku:latest"
         assert reference in shown and "sha256:" in shown
-        assert "Warning: A current Pharia Kernel will likely refuse" in shown
+        assert "Warning: Current Pharia Kernels will refuse this skill" in shown
         bar = screen.query_one("#upload", ProgressBar)
         assert bar.total and bar.progress == bar.total
 

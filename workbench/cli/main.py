@@ -67,9 +67,10 @@ def _open_app(argv: list[str]) -> int:
         )
         return 2
     folder = Path(argv[0]) if argv else Path(".")
-    if not folder.is_dir():
+    if not folder.is_dir() and not (folder.suffix == ".wasm" and folder.is_file()):
         error_line(
-            f"{folder} is not a folder; give the path of a skill project (or none for this folder)."
+            f"{folder} is neither a folder nor a .wasm file; give the path of a skill project "
+            "or of a component file (or none for this folder)."
         )
         return 1
     from workbench.tui.app import make_app  # Textual is imported only here

@@ -1,5 +1,6 @@
 """The Textual app: one factory builds it from explicit parts (config, runtime, secret
-store), and the CLI and the tests both call it."""
+store), and the CLI and the tests both call it. It opens a skill project (a folder), or a
+component file (`.wasm`) on its own: that one is run, not edited or built."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from workbench.project.scaffold import create_project
 from workbench.run.runtime import SkillRuntime
 from workbench.tui.keys import effective_keys, keymap_conflicts, unknown_ids
 from workbench.tui.screens.base import ReportsWorkerFailures
+from workbench.tui.screens.component import ComponentScreen
 from workbench.tui.screens.dialogs import Choice, NewProject
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.main import MainScreen
@@ -49,10 +51,18 @@ class WorkbenchApp(ReportsWorkerFailures, App[None]):
     ]
 
     def __init__(
-        self, folder: Path, config: UserConfig, runtime: SkillRuntime, secrets: SecretStore
+        self,
+        folder: Path,
+        config: UserConfig,
+        runtime: SkillRuntime,
+        secrets: SecretStore,
+        component: Path | None = None,
     ) -> None:
         super().__init__()
+        #: The project's folder (for a component file, the folder it is in).
         self.folder = folder
+        #: The component file opened on its own, if that is what was opened.
+        self.component = component
         self.config = config
         self.secrets = secrets
         self.runtime = runtime
@@ -94,6 +104,9 @@ class WorkbenchApp(ReportsWorkerFailures, App[None]):
 
     @work(exclusive=True, group="open", exit_on_error=False, description="project opening")
     async def _open_project(self) -> None:
+        if self.component is not None:
+            await self._open_component(self.component)
+            return
         try:
             project = load_project(self.folder)
         except ProjectError as error:
@@ -115,6 +128,16 @@ class WorkbenchApp(ReportsWorkerFailures, App[None]):
             self.notify(f"Created the skill {name} from the template.", timeout=4)
         catalog = ProviderCatalog(self.config.providers, self.secrets, project.root)
         await self.push_screen(MainScreen(project, catalog, self.runtime, self.config))
+
+    async def _open_component(self, component: Path) -> None:
+        if not component.is_file():
+            self.exit(
+                return_code=1,
+                message=f"There is no component at {component}; give the path of a .wasm file.",
+            )
+            return
+        catalog = ProviderCatalog(self.config.providers, self.secrets, component.parent)
+        await self.push_screen(ComponentScreen(component, catalog, self.runtime, self.config))
 
     @property
     def main_screen(self) -> MainScreen | None:
@@ -148,7 +171,7 @@ class WorkbenchApp(ReportsWorkerFailures, App[None]):
     @work(exclusive=True, group="quit", exit_on_error=False, description="quit")
     async def action_quit_app(self) -> None:
         screen = self.main_screen
-        dirty = screen.editor.dirty_files() if screen else []
+        dirty = screen.unsaved_files() if screen else []
         if dirty:
             names = ", ".join(p.name for p in dirty)
             answer = await self.push_screen_wait(
@@ -187,15 +210,20 @@ class WorkbenchApp(ReportsWorkerFailures, App[None]):
 
 
 def make_app(
-    folder: Path | str = ".",
+    path: Path | str = ".",
     *,
     config: UserConfig | None = None,
     runtime: SkillRuntime | None = None,
     secrets: SecretStore | None = None,
 ) -> WorkbenchApp:
+    """The app on the skill project in the folder `path`, or on the component file `path`
+    (a `.wasm`) alone."""
+    path = Path(path).resolve()
+    component = path if path.suffix == ".wasm" else None
     return WorkbenchApp(
-        folder=Path(folder).resolve(),
+        folder=path.parent if component is not None else path,
         config=config or load_config(),
         runtime=runtime or SkillRuntime(),
         secrets=secrets or SecretStore(),
+        component=component,
     )

@@ -4,8 +4,12 @@ runs differ. Widgets show it; nothing here knows a widget."""
 from __future__ import annotations
 
 import difflib
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from workbench.csi.readable import one_line, request_summary, response_summary
 from workbench.flows import RunRequest
 from workbench.run.runtime import RunResult
 
@@ -58,19 +62,53 @@ class RunRecord:
         details = getattr(result.error, "details", "") if result.error else ""
         calls = (
             "\n".join(
-                f"  {c.function}({c.model_requested} → {c.model_served}) {c.duration * 1000:.1f} ms"
+                f"  {c.function}({c.model_requested} → {c.model_served}) "
+                f"{c.duration * 1000:.1f} ms{' !' if c.notes else ''}\n"
+                f"    asked: {one_line(request_summary(c), 100)}\n"
+                f"    {'answer' if not c.error else 'failed'}: "
+                f"{one_line(c.error or response_summary(c), 100)}"
                 for c in result.csi_calls
             )
             or "  none"
         )
+        messages = f"messages:\n{describe_messages(result.messages)}\n\n" if result.messages else ""
         return (
             f"Run #{self.number}\ninput: {self.input}\nprovider: {self.provider}\n"
             f"model: {self.model or '(skill’s own)'}\nstatus: {self.status}\n"
             f"load {timings.load * 1000:.1f} ms · instantiate "
             f"{timings.instantiate * 1000:.1f} ms · run {timings.run * 1000:.1f} ms\n\n"
-            f"CSI calls:\n{calls}\n\noutput:\n{body}\n{details}\n"
+            f"CSI calls:\n{calls}\n\n{messages}output:\n{body}\n{details}\n"
             f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
         )
+
+
+def describe_messages(events: Sequence[dict[str, Any]]) -> str:
+    """A message stream as text: each message's role, its reasoning, its text, its payload."""
+    lines: list[str] = []
+    pending: list[str] = []  # consecutive pieces of one kind ("append" or "reasoning")
+    pending_kind = ""
+
+    def close() -> None:
+        joined = "".join(pending)
+        if pending_kind == "reasoning":
+            lines.extend(f"  (reasoning) {line}" for line in joined.splitlines())
+        else:
+            lines.extend(f"  {line}" for line in joined.splitlines())
+        pending.clear()
+
+    for event in events:
+        kind = str(event.get("type"))
+        if kind != pending_kind:
+            close()
+            pending_kind = kind
+        if kind == "begin":
+            lines.append(f"[{event.get('role') or 'assistant'}]")
+        elif kind in ("append", "reasoning"):
+            pending.append(str(event.get("text", "")))
+        elif kind == "end" and event.get("payload") is not None:
+            lines.append(f"  payload: {json.dumps(event['payload'], ensure_ascii=False)}")
+    close()
+    return "\n".join(lines)
 
 
 @dataclass

@@ -23,6 +23,12 @@ def shown(value: object) -> str:
     return _UNSHOWABLE.sub(REPLACEMENT, text)
 
 
+def shown_lines(text: str) -> str:
+    """`text` made safe line by line: a carriage return ending a line is shown as �, not
+    taken for half of a Windows line end with the line break after it."""
+    return "\n".join(shown(line) for line in text.split("\n"))
+
+
 class PlainText(Text):
     """A `Text` equal to the string it shows, so a table cell read back (`get_row_at`)
     still compares equal to the string that was put in."""

@@ -1,5 +1,7 @@
 """The main screen: files, editor, run panel and output. Editing lives here; building,
-running and history in `RunActions`, the model provider in `ProviderActions`.
+running, history and the Skill tab in `RunActions`, the model provider in `ProviderActions`.
+A component file on its own gets `ComponentScreen` (screens/component.py), a MainScreen
+without sources.
 
 Long work (build, run) runs in workers in the "task" group, one at a time; escape cancels it.
 """
@@ -9,6 +11,8 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,15 +22,19 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TextArea
 
+from workbench import flows
+from workbench.cancel import CancelToken
 from workbench.config.user import UserConfig
+from workbench.csi.record import write_trace
 from workbench.errors import WorkbenchError
+from workbench.models.base import ModelProvider
 from workbench.models.catalog import ProviderCatalog
-from workbench.project.model import SkillProject, load_project
-from workbench.run.csi import write_trace
+from workbench.project.model import RunDefaults, SkillProject, load_project
 from workbench.run.runtime import SkillRuntime
 from workbench.tui.messages import OpenLocation
 from workbench.tui.screens.base import ReportsWorkerFailures
 from workbench.tui.screens.disk_watch import DiskWatch
+from workbench.tui.screens.environment import EnvironmentActions
 from workbench.tui.screens.provider_actions import ProviderActions
 from workbench.tui.screens.running import RunActions
 from workbench.tui.state import RunHistory
@@ -43,10 +51,18 @@ OUTPUT_TABS = (
     ("p", "prints", "Prints"),
     ("t", "trace", "CSI trace"),
     ("h", "history", "History"),
+    ("s", "skill", "Skill"),
 )
 
 
-class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, DiskWatch, Screen[None]):
+class MainScreen(
+    ReportsWorkerFailures,
+    RunActions,
+    EnvironmentActions,
+    ProviderActions,
+    DiskWatch,
+    Screen[None],
+):
     # Keys avoid the editor's own (TextArea takes f6/f7 and ctrl+e) and tmux's ctrl+b.
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the edited files"),
@@ -165,12 +181,44 @@ class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, DiskWatch, 
     ) -> None:
         super().__init__()
         self.project = project
+        self.init_screen(catalog, runtime, config)
+
+    def init_screen(
+        self, catalog: ProviderCatalog, runtime: SkillRuntime, config: UserConfig
+    ) -> None:
+        """What every main screen has, with a project or with a component file alone."""
         self.catalog = catalog
         self.runtime = runtime
         self.config = config
         self.history = RunHistory()
         self.init_running()
         self.init_disk_watch()
+
+    # What the screen is about: a project (a component file alone overrides these) --------
+    @property
+    def root(self) -> Path:
+        """The folder paths are shown relative to, and traces are written to."""
+        return self.project.root
+
+    @property
+    def component(self) -> Path:
+        return self.project.output
+
+    @property
+    def run_defaults(self) -> RunDefaults:
+        return self.project.run
+
+    def run_flow(
+        self, request: flows.RunRequest, provider: ModelProvider, cancel: CancelToken
+    ) -> AsyncIterator[flows.PipelineEvent]:
+        """Build if the sources changed, then run."""
+        return flows.run(self.project, request, provider, cancel=cancel)
+
+    def describe_target(self) -> SkillProject | Path:
+        return self.project
+
+    def unsaved_files(self) -> list[Path]:
+        return self.editor.dirty_files()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -190,12 +238,18 @@ class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, DiskWatch, 
         yield Footer()
 
     def on_mount(self) -> None:
+        # Textual calls every class's on_mount: a subclass overrides this method instead.
+        self.show_contents()
+
+    def show_contents(self) -> None:
+        """Fill the screen once it is mounted: the project's files, its module, the watcher."""
         self.editor.text_area.cursor_blink = self.config.cursor_blink
         self.sub_title = shown(f"{self.project.root.name} · {self.project.qualified_world}")
         self._refresh_files()
         self.editor.open(self.project.module_path)
         self.editor.text_area.focus()
         self.start_watching_disk()
+        self.refresh_description()
 
     def on_unmount(self) -> None:
         self.stop_watching_disk()
@@ -306,7 +360,7 @@ class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, DiskWatch, 
         if not calls:
             self.notify("There is no CSI trace yet: run the skill first.", timeout=3)
             return
-        path = self.project.root / "traces" / f"run-{len(self.history)}.jsonl"
+        path = self.root / "traces" / f"run-{len(self.history)}.jsonl"
         try:
             write_trace(calls, path)
         except OSError as error:
@@ -314,7 +368,7 @@ class MainScreen(ReportsWorkerFailures, RunActions, ProviderActions, DiskWatch, 
             return
         self.notify(
             f"Wrote {len(calls)} CSI call{'' if len(calls) == 1 else 's'} to "
-            f"{path.relative_to(self.project.root)}.",
+            f"{path.relative_to(self.root)}.",
             timeout=4,
         )
 

@@ -1,7 +1,10 @@
-"""Building, running, history and watch mode on the main screen (a mixin of MainScreen).
+"""Building, running, history, watch mode and the Skill tab on the main screen (a mixin of
+MainScreen).
 
 Each task consumes one flow from `workbench.flows` and renders its events; cancelling the
-worker closes the flow, which stops the build subprocess or the skill at once.
+worker closes the flow, which stops the build subprocess or the skill at once. What the
+component is (`flows.describe`) is read in a worker of its own when the screen opens and
+after each build that made a new component.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from textual import work
 from workbench import flows
 from workbench.build.builder import BuildFailed, BuildLog, BuildStarted, BuildSucceeded
 from workbench.cancel import CancelToken
+from workbench.errors import InputRejected, NoEnvironment, WorkbenchError
+from workbench.run.skill_io import check_input
 from workbench.tui.screens.dialogs import Choice, CompareRuns, RunDetails
 from workbench.tui.widgets.output import OutputTabs
 
@@ -29,6 +34,10 @@ class RunActions:
 
     def init_running(self: MainScreen) -> None:
         self.last_request: flows.RunRequest | None = None
+        #: Whether the Skill tab has described the component since it was last built.
+        self.described = False
+        #: Whether the task in progress runs the skill after building it (or only builds).
+        self.task_runs = False
 
     # Saving before work ------------------------------------------------------------------
     async def saved_or_declined(self: MainScreen) -> bool:
@@ -61,7 +70,7 @@ class RunActions:
         return flows.RunRequest(
             input=self.run_panel.input_text,
             model_override=self.run_panel.model,
-            limits=flows.limits_for(self.project),
+            limits=flows.limits_for(self.run_defaults),
             provider=self.run_panel.provider_name,
         )
 
@@ -70,10 +79,34 @@ class RunActions:
         if not await self.saved_or_declined():
             return
         if run:
-            self.last_request = self.current_request()
-            self._run_task(self.last_request)
+            request = self.current_request()
+            refusal = self._json_refusal(request.input)
+            if refusal is not None:
+                self._refuse(refusal)
+                return
+            self.last_request = request
+            self._run_task(request)
         else:
             self._build_task()
+
+    def _json_refusal(self: MainScreen, text: str) -> InputRejected | None:
+        """Text for a skill that takes JSON is refused at once, before any build or run
+        (the flow checks the input against the skill's schema after the build)."""
+        described = self.output.skill_panel.description
+        if described is None or described.kind == "seed":
+            return None
+        try:
+            check_input(text, {})  # the empty schema: any JSON
+        except InputRejected as error:
+            return error
+        return None
+
+    def _refuse(self: MainScreen, error: InputRejected) -> None:
+        """The skill never saw this input: say why; there is no run to keep in History."""
+        self.output.show_refusal(str(error))
+        self.run_panel.refuse_input(str(error))
+        self.run_panel.say("Input refused: the Output tab says why.")
+        self.notify(str(error), title="Input refused", severity="error", timeout=8)
 
     def check_action(self: MainScreen, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
@@ -93,6 +126,7 @@ class RunActions:
     @work(exclusive=True, group=TASK_GROUP, exit_on_error=False, description="build")
     async def _build_task(self: MainScreen) -> None:
         self.run_panel.activity = "Building"
+        self.task_runs = False
         try:
             async for event in flows.build(self.project):
                 self._show(event)
@@ -102,13 +136,14 @@ class RunActions:
     @work(exclusive=True, group=TASK_GROUP, exit_on_error=False, description="run")
     async def _run_task(self: MainScreen, request: flows.RunRequest) -> None:
         self.run_panel.activity = "Running"
+        self.task_runs = True
         token = CancelToken()
         provider = await self.open_provider(request.provider or self.run_panel.provider_name)
         if provider is None:
             self.run_panel.activity = ""
             return
         try:
-            async for event in flows.run(self.project, request, provider, cancel=token):
+            async for event in self.run_flow(request, provider, token):
                 if isinstance(event, BuildStarted):
                     self.run_panel.activity = "Building"
                 elif isinstance(event, flows.RunStarted):
@@ -140,12 +175,17 @@ class RunActions:
             output.add_build_line(said)
             self.run_panel.say(said)
             output.remove_class("-build-failed")
+            if not event.cached or not self.described:
+                self.refresh_description()
         elif isinstance(event, BuildFailed):
-            output.show_diagnostics(list(event.diagnostics), self.project.root)
+            output.show_diagnostics(list(event.diagnostics), self.root)
             output.add_build_line(str(event.error))
             output.mark_stale("the last build failed")
             output.show("build")
             self.run_panel.say("Build failed.")
+            if isinstance(event.error, NoEnvironment):
+                self.offer_environment(then_run=self.task_runs)
+                return
             self.notify(str(event.error), title="Build failed", severity="error", timeout=8)
             if event.diagnostics:
                 self.query_one("#diagnostics").focus()
@@ -155,12 +195,17 @@ class RunActions:
             output.add_print(event.stream, event.text)
         elif isinstance(event, flows.CsiCallMade):
             output.add_call(event.call)
+        elif isinstance(event, flows.MessageWritten):
+            output.add_message(event.event)
 
     def _relative(self: MainScreen, text: str) -> str:
         """The app is about one project: show its paths relative to its folder."""
-        return text.replace(f"{self.project.root}/", "").replace(str(self.project.root), ".")
+        return text.replace(f"{self.root}/", "").replace(str(self.root), ".")
 
     def _finish_run(self: MainScreen, request: flows.RunRequest, result: Any) -> None:
+        if isinstance(result.error, InputRejected):
+            self._refuse(result.error)
+            return
         record = self.history.add(request, result)
         self.output.add_history(record)
         self.output.show_result(result)
@@ -171,6 +216,42 @@ class RunActions:
         )
         if not result.ok:
             self.notify(str(result.error), title="Run failed", severity="error", timeout=8)
+
+    # The Skill tab ------------------------------------------------------------------------
+    def refresh_description(self: MainScreen) -> None:
+        self.run_worker(
+            self._describe,
+            group="describe",
+            exclusive=True,
+            exit_on_error=False,
+            description="skill description",
+        )
+
+    async def _describe(self: MainScreen) -> None:
+        panel = self.output.skill_panel
+        component = self.component
+        if not component.is_file():
+            panel.show_problem(
+                f"{self._relative(str(component))} is not built yet: F6 builds it, then this "
+                "tab shows its world, description and schemas."
+            )
+            self.show_description(None)
+            return
+        panel.show_reading(component)
+        try:
+            description = await flows.describe(self.describe_target(), self.runtime)
+        except WorkbenchError as error:
+            panel.show_problem(f"This component cannot be described: {error}")
+            self.show_description(None)
+            return
+        self.described = True
+        panel.show_description(description, self.root)
+        self.run_panel.expect_json(description.kind != "seed")
+        self.show_description(description)
+
+    def show_description(self: MainScreen, description: flows.SkillDescription | None) -> None:
+        """What the screen does with a new description besides the Skill tab (a component
+        screen says it in its note)."""
 
     # History -----------------------------------------------------------------------------
     def on_output_tabs_history_chosen(self: MainScreen, event: OutputTabs.HistoryChosen) -> None:

@@ -1,7 +1,10 @@
-"""The output area: tabs for the result, the build log, the skill's prints, the CSI trace and
-the run history. Workers feed it; it never starts work itself."""
+"""The output area: tabs for the result (a message stream's messages as they are written),
+the build log, the skill's prints, the CSI trace, the run history and what the skill is.
+Workers feed it; it never starts work itself."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -10,27 +13,14 @@ from textual.widgets import DataTable, Log, OptionList, Static, TabbedContent, T
 from textual.widgets.option_list import Option
 
 from workbench.build.diagnostics import Diagnostic
-from workbench.run.csi import CsiCall
+from workbench.csi.readable import one_line
+from workbench.csi.record import CsiCall
 from workbench.run.runtime import RunResult
 from workbench.tui.state import RunRecord
 from workbench.tui.text import plain, shown
-
-
-def _short(text: str, width: int = 40) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def _milliseconds(seconds: float) -> str:
-    # Below 10 ms the figure is thread scheduling noise, not the model's time.
-    return "<10" if seconds < 0.01 else f"{seconds * 1000:.0f}"
-
-
-def _tokens(call: CsiCall) -> str:
-    """prompt→completion tokens, when the server reported them."""
-    if call.prompt_tokens is None and call.completion_tokens is None:
-        return ""
-    return f"{call.prompt_tokens or 0}→{call.completion_tokens or 0}"
+from workbench.tui.widgets.messages import MessageView
+from workbench.tui.widgets.skill_info import SkillPanel
+from workbench.tui.widgets.trace import TracePane
 
 
 class OutputTabs(Vertical):
@@ -47,12 +37,12 @@ class OutputTabs(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._diagnostics: list[Diagnostic] = []
-        self._calls: list[CsiCall] = []
         self.history: list[RunRecord] = []
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="tabs", initial="tab-output"):
             with TabPane("Output", id="tab-output"):
+                yield MessageView(id="messages")
                 yield Static("Run the skill to see its output here.", id="output", markup=False)
             with TabPane("Build", id="tab-build"):
                 yield OptionList(id="diagnostics")
@@ -60,15 +50,14 @@ class OutputTabs(Vertical):
             with TabPane("Prints", id="tab-prints"):
                 yield Log(id="prints", highlight=False)
             with TabPane("CSI trace", id="tab-trace"):
-                yield DataTable(id="trace", cursor_type="row", zebra_stripes=True)
-                yield Static("", id="trace-detail", markup=False)
+                yield TracePane(id="trace-pane")
             with TabPane("History", id="tab-history"):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+            with TabPane("Skill", id="tab-skill"):
+                yield SkillPanel(id="skill-panel")
 
     def on_mount(self) -> None:
-        self.query_one("#trace", DataTable).add_columns(
-            "#", "function", "model asked", "served", "ms", "tokens", "prompt", "reply"
-        )
+        self.query_one(MessageView).display = False
         self.query_one("#history", DataTable).add_columns(
             "#", "input", "provider", "model", "status", "run ms", "output"
         )
@@ -113,11 +102,22 @@ class OutputTabs(Vertical):
             self.post_message(self.DiagnosticChosen(self._diagnostics[int(event.option.id)]))
 
     # Run ---------------------------------------------------------------------------------
+    @property
+    def trace(self) -> TracePane:
+        return self.query_one(TracePane)
+
+    @property
+    def messages(self) -> MessageView:
+        return self.query_one(MessageView)
+
+    @property
+    def skill_panel(self) -> SkillPanel:
+        return self.query_one(SkillPanel)
+
     def start_run(self) -> None:
         self.query_one("#prints", Log).clear()
-        self.query_one("#trace", DataTable).clear()
-        self.query_one("#trace-detail", Static).update("")
-        self._calls = []
+        self.trace.clear()
+        self.messages.clear()
 
     def add_print(self, stream: str, text: str) -> None:
         log = self.query_one("#prints", Log)
@@ -128,35 +128,22 @@ class OutputTabs(Vertical):
         )
 
     def add_call(self, call: CsiCall) -> None:
-        self._calls.append(call)
-        served = call.model_served if call.model_served != call.model_requested else "="
-        reply = call.reply if call.reply is not None else f"error: {call.error}"
-        # DataTable reads a str cell as markup: every cell is Text, so "[/]" is just text.
-        self.query_one("#trace", DataTable).add_row(
-            str(len(self._calls)),
-            plain(call.function),
-            plain(call.model_requested),
-            plain(served),
-            _milliseconds(call.duration),
-            _tokens(call),
-            plain(_short(str(call.arguments.get("prompt", "")))),
-            plain(_short(reply)),
-        )
+        self.trace.add(call)
+
+    def add_message(self, event: dict[str, Any]) -> None:
+        """One event of a message stream: the message grows on the Output tab."""
+        messages = self.messages
+        if not messages.display:
+            output = self.query_one("#output", Static)
+            output.update("")
+            output.display = False
+            self.remove_class("-stale")
+        messages.add(event)
 
     @property
     def calls(self) -> list[CsiCall]:
         """The CSI calls of the run on screen."""
-        return list(self._calls)
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id == "trace" and 0 <= event.cursor_row < len(self._calls):
-            call = self._calls[event.cursor_row]
-            self.query_one("#trace-detail", Static).update(
-                shown(
-                    f"prompt ({call.model_requested} → {call.model_served}):\n"
-                    f"{call.arguments.get('prompt', '')}\n\nreply:\n{call.reply or call.error}"
-                )
-            )
+        return self.trace.calls
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "history" and 0 <= event.cursor_row < len(self.history):
@@ -165,13 +152,29 @@ class OutputTabs(Vertical):
     def show_result(self, result: RunResult) -> None:
         output = self.query_one("#output", Static)
         self.remove_class("-stale")
+        streamed = result.skill_kind == "message-stream" and bool(result.messages)
+        if streamed:
+            self.messages.show_events(result.messages)
+        else:
+            self.messages.clear()
         if result.error is None:
-            output.update(shown(result.output or ""))
+            output.update("" if streamed else shown(result.output or ""))
             output.remove_class("-error")
         else:
             details = getattr(result.error, "details", "")
             output.update(plain(f"{result.error}\n\n{details}".rstrip()))
             output.add_class("-error")
+        output.display = not streamed or result.error is not None
+        self.show("output")
+
+    def show_refusal(self, sentence: str) -> None:
+        """The input was refused before the run: say why, in place of the output."""
+        self.messages.clear()
+        output = self.query_one("#output", Static)
+        output.update(plain(sentence))
+        output.add_class("-error")
+        output.display = True
+        self.remove_class("-stale")
         self.show("output")
 
     def mark_stale(self, reason: str) -> None:
@@ -184,12 +187,12 @@ class OutputTabs(Vertical):
         self.history.append(record)
         self.query_one("#history", DataTable).add_row(
             str(record.number),
-            plain(_short(record.input, 20)),
+            plain(one_line(record.input, 20)),
             plain(record.provider),
             plain(record.model or "(skill's)"),
             plain(record.status),
             f"{record.result.timings.run * 1000:.0f}",
-            plain(_short(record.result.output or str(record.result.error or ""))),
+            plain(one_line(record.result.output or str(record.result.error or ""), 40)),
         )
 
     def selected_history(self) -> RunRecord | None:

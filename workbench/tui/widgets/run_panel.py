@@ -64,6 +64,27 @@ class RunPanel(Vertical):
     def input_text(self, value: str) -> None:
         self.query_one("#run-input", Input).value = value
 
+    def expect_json(self, json_input: bool) -> None:
+        """Say in the empty input field whether the skill takes JSON."""
+        self.query_one("#run-input", Input).placeholder = (
+            "the skill's JSON input" if json_input else "the skill's input"
+        )
+
+    def refuse_input(self, sentence: str) -> None:
+        """Mark the input as refused (until it is edited); the sentence says why."""
+        field = self.query_one("#run-input", Input)
+        field.add_class("-refused")
+        field.tooltip = plain(sentence)  # a str tooltip would be read as markup
+
+    @property
+    def input_refused(self) -> bool:
+        return self.query_one("#run-input", Input).has_class("-refused")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "run-input" and event.input.has_class("-refused"):
+            event.input.remove_class("-refused")
+            event.input.tooltip = None
+
     @property
     def provider_name(self) -> str:
         return str(self.query_one("#run-provider", Select).value)
