@@ -370,3 +370,37 @@ async def test_an_sdk_project_without_an_environment_is_offered_one(
 
         log = "\n".join(screen.query_one("#build-log", Log).lines)
         assert "Built in" in log  # the build ran again, with the new environment
+
+
+@pytest.mark.parametrize("kind", ["openai", "aleph-alpha"])
+async def test_sdk_skills_run_in_the_app_against_each_server(
+    kind: str, skill_copy: Path, stream_copy: Path, runtime
+) -> None:
+    from tests.servers.model_api import AlephAlphaApi, OpenAIApi, model_server
+    from workbench.models.providers import ProviderSettings
+
+    model = "gpt-4o-mini" if kind == "openai" else "luminous-base"
+    with model_server(OpenAIApi() if kind == "openai" else AlephAlphaApi()) as server:
+        local = ProviderSettings("local", kind, server.base_url)
+        for folder, text in (
+            (skill_copy, {"call": "completion-stream", "model": model}),
+            (stream_copy, {"topic": "oat milk", "model": model}),
+        ):
+            app = app_for(folder, runtime, providers={"local": local}, default_provider="local")
+            async with app.run_test(size=SIZE) as pilot:
+                await settle(pilot)
+                screen = app.screen
+                assert isinstance(screen, MainScreen)
+                screen.run_panel.input_text = json.dumps(text)
+                await pilot.press("f5")
+                await settle(pilot, rounds=200)
+                (record,) = screen.history.records
+                assert record.result.ok, record.result.error
+                (call,) = record.result.csi_calls
+                assert call.provider == "local" and call.error is None
+                assert call.function in ("completion-stream", "chat-stream")
+                assert screen.query_one("#trace", DataTable).row_count == 1
+        posts = [r.path for r in server.state.requests if r.method == "POST"]
+    completions = "/v1/completions" if kind == "openai" else "/complete"
+    chat = "/v1/chat/completions" if kind == "openai" else "/chat/completions"
+    assert posts == [completions, chat]
