@@ -34,13 +34,11 @@ def _target(args: argparse.Namespace, project: SkillProject) -> RegistryTarget:
 
 
 async def publish(args: argparse.Namespace) -> int:
-    from workbench.run.runtime import SkillRuntime
-
     project = load_project(args.path)
     target = _target(args, project)
     live = sys.stderr.isatty()  # the upload as one line that updates itself
     published: Published | None = None
-    async for event in flows.publish(project, target, SkillRuntime()):
+    async for event in flows.publish(project, target):
         if isinstance(event, flows.BuildEvent):
             print_build_event(event, project, verbose=False, quiet_when_cached=True)
             if isinstance(event, BuildFailed):

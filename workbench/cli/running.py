@@ -149,10 +149,8 @@ async def run(args: argparse.Namespace) -> int:
 
 async def describe(args: argparse.Namespace) -> int:
     """What a project's component (or a component file) is: world, kernels, metadata."""
-    from workbench.run.runtime import SkillRuntime
-
     target = args.path if args.path.suffix == ".wasm" else load_project(args.path)
-    description = await flows.describe(target, SkillRuntime())
+    description = await flows.describe(target)
     if args.json:
         print_json(description.to_dict())
         return 0

@@ -24,7 +24,7 @@ from workbench.publish.steps import (
 from workbench.publish.steps import login as check_and_save_login
 from workbench.publish.steps import logout as forget_login
 from workbench.publish.steps import publish as push_component
-from workbench.run.runtime import SkillRuntime
+from workbench.run.component_names import component_names
 from workbench.run.worlds import detect_world
 
 # Publish -----------------------------------------------------------------------------------
@@ -59,7 +59,6 @@ class TargetRemembered:
 async def publish(
     project: SkillProject,
     target: RegistryTarget,
-    runtime: SkillRuntime,
     *,
     save_edits: SaveEdits | None = None,
     secrets: SecretStore | None = None,
@@ -74,7 +73,8 @@ async def publish(
         yield event
         if isinstance(event, BuildFailed):
             return
-    imports, exports = await asyncio.to_thread(runtime.component_interface, project.output)
+    # Read from the binary, not compiled: milliseconds instead of seconds.
+    imports, exports = await asyncio.to_thread(component_names, project.output)
     try:
         world = detect_world(imports, exports)
     except ComponentError as error:

@@ -18,9 +18,11 @@ from workbench.errors import InputRejected, InternalError, WorkbenchError
 from workbench.flows.threads import threaded
 from workbench.models.base import ModelProvider
 from workbench.project.model import RunDefaults, SkillProject
+from workbench.run.component_names import component_names
 from workbench.run.pool import RunnerPool, shared_pool
-from workbench.run.runtime import RunLimits, RunResult, SkillRuntime, Stream
+from workbench.run.runtime import RunLimits, RunResult, Stream
 from workbench.run.skill_io import SkillMetadata, check_input
+from workbench.run.worlds import detect_world
 
 
 # Run ---------------------------------------------------------------------------------------
@@ -234,12 +236,13 @@ def skill_metadata(component: Path, runner: RunnerPool | None = None) -> SkillMe
 
 
 async def describe(
-    target: SkillProject | Path, runtime: SkillRuntime, runner: RunnerPool | None = None
+    target: SkillProject | Path, runner: RunnerPool | None = None
 ) -> SkillDescription:
     """What the project's current component (or a component file) is; raises ComponentError
-    when it is missing or not a skill."""
+    when it is missing or not a skill. Its world is read from the binary (no compile); what
+    the skill says about itself, from a worker."""
     component = RunTarget.of(target).component
-    loaded = await asyncio.to_thread(runtime.load, component)
+    imports, exports = await asyncio.to_thread(component_names, component)
+    world = detect_world(imports, {name: None for name in exports})
     metadata = await asyncio.to_thread(skill_metadata, component, runner)
-    world = loaded.world
     return SkillDescription(component, world.name, world.kind, world.kernels, metadata)

@@ -376,6 +376,6 @@ class MainScreen(
         from workbench.tui.screens.publish import PublishScreen
 
         self.app.push_screen(
-            PublishScreen(self.project, self.runtime, self.saved_or_declined),
+            PublishScreen(self.project, self.saved_or_declined),
             lambda _: self._reload_project(),
         )

@@ -30,7 +30,6 @@ from workbench.publish.steps import (
     UploadProgress,
     default_target,
 )
-from workbench.run.runtime import SkillRuntime
 from workbench.tui.screens.base import ReportsWorkerFailures
 from workbench.tui.text import shown
 
@@ -39,12 +38,9 @@ class PublishScreen(ReportsWorkerFailures, ModalScreen[None]):
     BINDINGS = [Binding("escape", "close", "Cancel / close", id="publish.close")]
     AUTO_FOCUS = "#registry"
 
-    def __init__(
-        self, project: SkillProject, runtime: SkillRuntime, save_edits: flows.SaveEdits
-    ) -> None:
+    def __init__(self, project: SkillProject, save_edits: flows.SaveEdits) -> None:
         super().__init__(classes="dialog")
         self.project = project
-        self.runtime = runtime
         self.save_edits = save_edits
         self._cancel: CancelToken | None = None
 
@@ -150,7 +146,7 @@ class PublishScreen(ReportsWorkerFailures, ModalScreen[None]):
         published: Published | None = None
         try:
             async for event in flows.publish(
-                self.project, target, self.runtime, save_edits=self.save_edits, cancel=token
+                self.project, target, save_edits=self.save_edits, cancel=token
             ):
                 if isinstance(event, BuildStarted):
                     self._say("Building: the sources changed since the last build…")

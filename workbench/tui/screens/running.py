@@ -239,7 +239,7 @@ class RunActions:
             return
         panel.show_reading(component)
         try:
-            description = await flows.describe(self.describe_target(), self.runtime)
+            description = await flows.describe(self.describe_target())
         except WorkbenchError as error:
             panel.show_problem(f"This component cannot be described: {error}")
             self.show_description(None)
