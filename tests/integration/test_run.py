@@ -102,7 +102,9 @@ def test_sandbox_has_no_files_environment_or_network(runtime, behaviours_project
     assert result.ok, result.error
     assert json.loads(result.output or "") == {
         "environ": {},
+        "home": None,
         "files": "FileNotFoundError",
+        "own_source": "FileNotFoundError for /0/behaviours.py",
         "network": "no socket module",
     }
 

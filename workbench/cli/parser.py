@@ -129,6 +129,12 @@ def parser() -> argparse.ArgumentParser:
         "JSON as it comes, then the result)",
     )
     run.add_argument(
+        "--component",
+        action="store_true",
+        help="build the component and run it, even when only the skill's own modules changed "
+        "(which run instantly otherwise)",
+    )
+    run.add_argument(
         "--raw",
         action="store_true",
         help="pass the skill's output and prints through untouched (control characters too)",

@@ -102,7 +102,7 @@ async def run(args: argparse.Namespace) -> int:
     prints = SkillPrints(sys.stderr, raw=args.raw)
     messages = MessagePrinter(sys.stdout, json_lines=args.json, raw=args.raw)
     events = (
-        flows.run(project, request, provider)
+        flows.run(project, request, provider, component=args.component)
         if project is not None
         else flows.run_component(component or args.path, request, provider)
     )
@@ -134,6 +134,11 @@ async def run(args: argparse.Namespace) -> int:
     if args.json:
         messages.finish_json(result.to_dict())
     elif result.error is None:
+        if result.path == "instant":
+            print(
+                "(an instant run of the skill's modules; --component runs the built component)",
+                file=sys.stderr,
+            )
         if result.skill_kind == "message-stream":
             messages.finish()
         else:

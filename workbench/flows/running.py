@@ -8,20 +8,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.build.builder import BuildEvent, BuildFailed
+from workbench.build.builder import BuildEvent, BuildFailed, BuildSucceeded, is_up_to_date
 from workbench.build.builder import build as build_component
 from workbench.build.environment import find_environment
 from workbench.cancel import CancelToken
 from workbench.csi.host import CsiHost
 from workbench.csi.record import CsiCall
-from workbench.errors import InputRejected, InternalError, WorkbenchError
+from workbench.errors import BuildError, InputRejected, InternalError, WorkbenchError
 from workbench.flows.threads import threaded
 from workbench.models.base import ModelProvider
 from workbench.project.model import RunDefaults, SkillProject
+from workbench.run import instant
 from workbench.run.component_names import component_names
 from workbench.run.pool import RunnerPool, shared_pool
 from workbench.run.runtime import RunLimits, RunResult, Stream
-from workbench.run.skill_io import SkillMetadata, check_input
+from workbench.run.skill_io import SkillMetadata, check_input, encode_input
 from workbench.run.worlds import detect_world
 
 
@@ -96,9 +97,38 @@ async def run(
     *,
     runner: RunnerPool | None = None,
     cancel: CancelToken | None = None,
+    component: bool = False,
 ) -> AsyncIterator[PipelineEvent]:
-    """Build the project if its inputs changed, then run it; ends with a RunFinished event,
-    or with BuildFailed when there is nothing to run."""
+    """Run the project; ends with a RunFinished event, or with BuildFailed when there is
+    nothing to run. When its sources changed since its component was built, it runs
+    instantly in the development runtime (run/instant.py; a syntax error is said first);
+    with `component`, or when that runtime cannot be built, the component is built and run."""
+    if not component and not is_up_to_date(project):
+        sources = instant.own_sources(project)
+        problems = instant.syntax_errors(project, sources)
+        if problems:
+            first = problems[0]
+            error = BuildError(f"{first.format(project.root)}; fix it and run again.", problems)
+            yield BuildFailed(error, 0.0)
+            return
+        runtime: Path | None = None
+        async for event in instant.build_runtime(project):
+            if isinstance(event, BuildSucceeded):
+                runtime = event.component
+                if event.cached:
+                    continue  # nothing to say: the runtime was there
+            yield event
+        if runtime is not None:
+            async for event in run_component(
+                project,
+                request,
+                provider,
+                runner=runner,
+                cancel=cancel,
+                instant_runtime=(runtime, sources),
+            ):
+                yield event
+            return
     async for event in build_component(project):
         yield event
         if isinstance(event, BuildFailed):
@@ -134,13 +164,19 @@ async def run_component(
     *,
     runner: RunnerPool | None = None,
     cancel: CancelToken | None = None,
+    instant_runtime: tuple[Path, dict[str, str]] | None = None,
 ) -> AsyncIterator[RunEvent]:
     """Run a project's current component (without building it), or a component file, in a
     worker process (the given pool, else the process's shared one), so that a time limit or
     a cancel can stop even a skill blocked in a WASI call: the worker is killed and replaced.
-    An input the skill's input schema refuses is refused before the run."""
+    An input the skill's input schema refuses is refused before the run. With
+    `instant_runtime` (a development runtime and the skill's modules) it runs instantly."""
     runner = runner or shared_pool()
     where = RunTarget.of(target)
+    component, text = where.component, request.input
+    if instant_runtime is not None and isinstance(target, SkillProject):
+        component = instant_runtime[0]
+        text = instant.envelope(target, instant_runtime[1], request.input)
     host = CsiHost(
         provider=provider,
         model_override=request.model_override,
@@ -150,13 +186,13 @@ async def run_component(
     def work(send: Callable[[RunEvent], None]) -> RunEvent:
         host.on_call = lambda call: send(CsiCallMade(call))
         try:
-            refusal = _input_refusal(runner, where.component, request.input)
+            refusal = _input_refusal(runner, where.component, request.input, instant_runtime)
             if refusal is not None:
                 result = RunResult(input=request.input, component=where.component, error=refusal)
             else:
                 result = runner.run(
-                    where.component,
-                    request.input,
+                    component,
+                    text,
                     host,
                     limits=request.limits,
                     expected_world=where.expected_world,
@@ -176,6 +212,8 @@ async def run_component(
         finally:
             host.close_streams()  # a stopped skill never dropped its model streams
         result.provider = request.provider or provider.name
+        if instant_runtime is not None:
+            result.input, result.path = request.input, "instant"
         return RunFinished(result)
 
     yield RunStarted(request.input)
@@ -183,9 +221,21 @@ async def run_component(
         yield event
 
 
-def _input_refusal(runner: RunnerPool, component: Path, text: str) -> WorkbenchError | None:
+def _input_refusal(
+    runner: RunnerPool,
+    component: Path,
+    text: str,
+    instant_runtime: tuple[Path, dict[str, str]] | None = None,
+) -> WorkbenchError | None:
     """Why the skill's own input schema refuses `text`, or None (also when it has none, or
-    its metadata cannot be read: the run then says what is wrong)."""
+    its metadata cannot be read: the run then says what is wrong). An instant run takes
+    its world from the runtime and the schema from the last component, if there is one."""
+    if instant_runtime is not None:
+        try:
+            imports, exports = component_names(instant_runtime[0])
+            encode_input(detect_world(imports, dict.fromkeys(exports)), text)
+        except WorkbenchError as error:
+            return error
     try:
         metadata = skill_metadata(component, runner)
     except WorkbenchError:

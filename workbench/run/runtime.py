@@ -81,6 +81,8 @@ class RunResult:
     world: str | None = None
     #: "seed", "function" or "message-stream".
     skill_kind: str | None = None
+    #: What produced it: "component" (the built component) or "instant" (run/instant.py).
+    path: str = "component"
     model_override: str | None = None
     #: The provider that served the run's CSI calls.
     provider: str | None = None
@@ -110,6 +112,7 @@ class RunResult:
             "timings": vars(self.timings),
             "world": self.world,
             "skill_kind": self.skill_kind,
+            "path": self.path,
             "model_override": self.model_override,
             "provider": self.provider,
             "component": str(self.component),

@@ -84,9 +84,20 @@ def sandbox_report() -> dict:
     except OSError as error:
         files = type(error).__name__
     try:
+        open(__file__).close()
+        own_source = "readable"
+    except OSError as error:
+        own_source = f"{type(error).__name__} for {__file__}"
+    try:
         import socket  # noqa: F401
 
         network = "socket module present"
     except ImportError:
         network = "no socket module"
-    return {"environ": dict(os.environ), "files": files, "network": network}
+    return {
+        "environ": dict(os.environ),
+        "home": os.environ.get("HOME"),
+        "files": files,
+        "own_source": own_source,
+        "network": network,
+    }
