@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.tui.conftest import SIZE, app_for, settle
+from tests.tui.conftest import SIZE, app_for, settle, until
 from workbench.build.builder import is_up_to_date
 from workbench.project.model import load_project
 from workbench.run import instant
@@ -28,7 +28,9 @@ async def test_f5_after_an_edit_runs_instantly_then_builds_the_component(
         assert record.result.path == "instant" and record.result.ok, record.result.error
         assert "Write a short haiku about oak trees" in (record.result.output or "")
         assert instant.runtime_path(screen.project).is_file()
-        assert is_up_to_date(load_project(haiku_copy))  # the component was built behind it
+        # The component is built behind it (a task that starts once the run's has ended).
+        await until(lambda: is_up_to_date(load_project(haiku_copy)), within=120)
+        await settle(pilot, rounds=200)
         await pilot.press("f5")  # nothing changed since: the component runs
         await settle(pilot, rounds=200)
         assert screen.history.records[-1].result.path == "component"
