@@ -1,18 +1,20 @@
-"""F5 after an edit runs the skill's modules instantly, says so, and still builds the
-component behind it."""
+"""F5 after an edit runs the skill's modules instantly and says so; F6 builds the component,
+which F5 then runs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.tui.conftest import SIZE, app_for, settle, until
+from textual.widgets import Static
+
+from tests.tui.conftest import SIZE, app_for, settle
 from workbench.build.builder import is_up_to_date
 from workbench.project.model import load_project
 from workbench.run import instant
 from workbench.tui.screens.main import MainScreen
 
 
-async def test_f5_after_an_edit_runs_instantly_then_builds_the_component(
+async def test_f5_after_an_edit_runs_instantly_and_f6_builds_the_component(
     haiku_copy: Path, runtime
 ) -> None:
     module = haiku_copy / "haiku.py"
@@ -28,9 +30,11 @@ async def test_f5_after_an_edit_runs_instantly_then_builds_the_component(
         assert record.result.path == "instant" and record.result.ok, record.result.error
         assert "Write a short haiku about oak trees" in (record.result.output or "")
         assert instant.runtime_path(screen.project).is_file()
-        # The component is built behind it (a task that starts once the run's has ended).
-        await until(lambda: is_up_to_date(load_project(haiku_copy)), within=120)
+        assert "(instant)" in str(screen.query_one("#status", Static).content)
+        assert not is_up_to_date(load_project(haiku_copy))
+        await pilot.press("f6")
         await settle(pilot, rounds=200)
+        assert is_up_to_date(load_project(haiku_copy))
         await pilot.press("f5")  # nothing changed since: the component runs
         await settle(pilot, rounds=200)
         assert screen.history.records[-1].result.path == "component"

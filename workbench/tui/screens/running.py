@@ -210,8 +210,9 @@ class RunActions:
         self.output.add_history(record)
         self.output.show_result(result)
         calls = len(result.csi_calls)
+        how = " (instant)" if result.path == "instant" else ""
         self.run_panel.say(
-            f"Run #{record.number} {'finished' if result.ok else 'failed'}: {calls} CSI "
+            f"Run #{record.number} {'finished' if result.ok else 'failed'}{how}: {calls} CSI "
             f"call{'' if calls == 1 else 's'}."
         )
         if not result.ok:
