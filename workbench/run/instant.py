@@ -14,7 +14,6 @@ in a real build and at run time in an instant run.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import time
@@ -32,6 +31,7 @@ from workbench.build.commands import (
 )
 from workbench.build.diagnostics import Diagnostic, parse_build_errors
 from workbench.build.environment import find_environment
+from workbench.build.process import Subprocess
 from workbench.errors import BuildError
 from workbench.fs import atomic_write, ensure_writable_folder, walk_project
 from workbench.project.kinds import ProjectKind
@@ -177,25 +177,24 @@ async def build_runtime(project: SkillProject) -> AsyncIterator[BuildEvent]:
     command[command.index("-p") + 1] = str(folder)  # the loader's folder in the root's place
     yield BuildStarted(tuple(command))
     environment = find_environment(project) if project.is_sdk else None
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        cwd=folder,
-        env=tool_env(environment),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    # The builder's own tool runner: its own process group, lines as they come, a deadline,
+    # and nothing left running if this stream is closed or cancelled.
+    process = await Subprocess.start(command, cwd=folder, env=tool_env(environment))
+    stderr: list[str] = []
     try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), project.build_timeout)
-    except (TimeoutError, asyncio.CancelledError):
-        process.kill()
-        await process.wait()
-        raise
-    for line in stdout.decode(errors="replace").splitlines():
-        yield BuildLog("stdout", line)
-    if process.returncode != 0 or not partial.is_file():
-        text = stderr.decode(errors="replace")
+        async for stream, line in process.lines(started + project.build_timeout):
+            if stream == "stderr":
+                stderr.append(line)
+            yield BuildLog(stream, line)
+        returncode = (
+            None if process.timed_out else await process.wait(started + project.build_timeout)
+        )
+    finally:
+        await process.stop()
+    if returncode != 0 or not partial.is_file():
+        text = "\n".join(stderr)
         diagnostics = parse_build_errors(text, project.python_paths, project.root)
-        last = text.strip().splitlines()[-1] if text.strip() else f"exit {process.returncode}"
+        last = text.strip().splitlines()[-1] if text.strip() else f"exit {returncode}"
         yield BuildFailed(
             BuildError(
                 f"The development runtime for instant runs did not build ({last}); run with "

@@ -174,7 +174,8 @@ class SkillRuntime:
             return loaded
 
     def component_interface(self, path: Path) -> tuple[list[str], list[str]]:
-        """The component's import and export names, in wasmtime's order (for publishing).
+        """The component's import and export names, in wasmtime's order, from compiling it:
+        the reference run/component_names.py is checked against (publishing reads those).
         Uses the compile cache; does not require a world this runtime can run."""
         key = self._cache_key(path)
         with self._load_lock:
