@@ -180,6 +180,27 @@ def test_build_keeps_no_partial_file_when_cancelled(tmp_path: Path) -> None:
     shutil.rmtree(project.root)
 
 
+def test_two_builds_of_one_component_at_once_build_it_once(tmp_path: Path) -> None:
+    """The app builds behind an instant result while F6 may build too: the second build
+    waits for the first and finds the component up to date."""
+    import asyncio
+
+    from workbench.build.builder import build
+
+    project = load_project(copy_project(REPOSITORY / "examples/haiku", tmp_path / "haiku"))
+
+    async def both() -> list[list[object]]:
+        async def collect() -> list[object]:
+            return [event async for event in build(project)]
+
+        return list(await asyncio.gather(collect(), collect()))
+
+    first, second = asyncio.run(both())
+    assert isinstance(first[0], BuildStarted) and isinstance(first[-1], BuildSucceeded)
+    assert not first[-1].cached
+    assert len(second) == 1 and isinstance(second[0], BuildSucceeded) and second[0].cached
+
+
 def _runs_with(pid: str, marker: bytes) -> bool:
     try:
         return marker in Path(f"/proc/{pid}/cmdline").read_bytes()

@@ -26,6 +26,9 @@ def config_file() -> Path:
 
 
 def app_for(folder: Path, runtime: SkillRuntime, **config: object) -> WorkbenchApp:
+    # Builds the app would start by itself (each 7-15 s) only where a test asks for them.
+    config.setdefault("prepare_runtime", False)
+    config.setdefault("build_behind_instant", False)
     settings = UserConfig(path=config_file(), cursor_blink=False, **config)  # type: ignore[arg-type]
     return make_app(folder, config=settings, runtime=runtime)
 

@@ -34,6 +34,7 @@ from workbench.build.commands import (
 )
 from workbench.build.diagnostics import Diagnostic, ReadableStderr, parse_build_errors
 from workbench.build.environment import require_environment
+from workbench.build.exclusive import one_at_a_time
 from workbench.build.process import Subprocess
 from workbench.build.sdk import prepare_wasi_deps, sdk_hint, wasi_pydantic_core
 from workbench.errors import (
@@ -189,11 +190,18 @@ async def _run_step(
         await process.stop()
 
 
-async def build(
+def build(
     project: SkillProject, *, force: bool = False, timeout: float | None = None
 ) -> AsyncIterator[BuildEvent]:
     """Build `project` unless its component is up to date; the last event says how it went.
-    A build running longer than `timeout` seconds (default: `[build] timeout`) is stopped."""
+    A build running longer than `timeout` seconds (default: `[build] timeout`) is stopped.
+    A second build of the same component waits for the first (build/exclusive.py)."""
+    return one_at_a_time(project.output, _build(project, force, timeout))
+
+
+async def _build(
+    project: SkillProject, force: bool, timeout: float | None
+) -> AsyncIterator[BuildEvent]:
     started = time.monotonic()
     limit = timeout if timeout is not None else project.build_timeout
     # A fixed name, so the command shown is the same every time; the rename below makes

@@ -3,6 +3,9 @@
     theme = "textual-dark"
     save-before-build = "save"     # or "ask"
     cursor-blink = true
+    prepare-runtime = true         # build the development runtime when a project opens
+    build-behind-instant = true    # build the component behind each instant result
+    confirm-instant = false        # watch mode: re-run each instant result on the component
 
     default-provider = "local"     # echo (offline) unless set
 
@@ -47,6 +50,9 @@ class UserConfig:
     theme: str = DEFAULT_THEME
     save_before_build: Literal["save", "ask"] = "save"
     cursor_blink: bool = True
+    prepare_runtime: bool = True
+    build_behind_instant: bool = True
+    confirm_instant: bool = False
     keymap: dict[str, str] = field(default_factory=dict)
     default_provider: str = DEFAULT_PROVIDER
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
@@ -67,6 +73,9 @@ def load_config(path: Path | None = None) -> UserConfig:
         theme=data.string("theme", DEFAULT_THEME) or DEFAULT_THEME,
         save_before_build=data.choice("save-before-build", ("save", "ask")),  # type: ignore[arg-type]
         cursor_blink=data.boolean("cursor-blink", True),
+        prepare_runtime=data.boolean("prepare-runtime", True),
+        build_behind_instant=data.boolean("build-behind-instant", True),
+        confirm_instant=data.boolean("confirm-instant", False),
         keymap=data.string_map("keymap", 'run = "f5"'),
         default_provider=data.string("default-provider", DEFAULT_PROVIDER) or DEFAULT_PROVIDER,
         providers={

@@ -31,6 +31,7 @@ from workbench.build.commands import (
 )
 from workbench.build.diagnostics import Diagnostic, parse_build_errors
 from workbench.build.environment import find_environment
+from workbench.build.exclusive import one_at_a_time
 from workbench.build.process import Subprocess
 from workbench.errors import BuildError
 from workbench.fs import atomic_write, ensure_writable_folder, walk_project
@@ -160,10 +161,15 @@ def envelope(project: SkillProject, sources: dict[str, str], text: str) -> str:
     return json.dumps({"module": project.module, "sources": sources, "input": text})
 
 
-async def build_runtime(project: SkillProject) -> AsyncIterator[BuildEvent]:
+def build_runtime(project: SkillProject) -> AsyncIterator[BuildEvent]:
     """Build the project's development runtime if it does not exist yet (componentize-py,
-    like a build); BuildSucceeded names it."""
+    like a build); BuildSucceeded names it. One build of it at a time: the app prepares it
+    when a project opens, while F5 may need it."""
     target = runtime_path(project)
+    return one_at_a_time(target, _build_runtime(project, target))
+
+
+async def _build_runtime(project: SkillProject, target: Path) -> AsyncIterator[BuildEvent]:
     started = time.monotonic()
     if target.is_file():
         yield BuildSucceeded(target, 0.0, cached=True)

@@ -34,6 +34,8 @@ class RunRecord:
     number: int
     request: RunRequest
     result: RunResult
+    #: How the run came about, for History: "instant", "same as #3", "differs from #3".
+    note: str = ""
 
     @property
     def input(self) -> str:
@@ -115,8 +117,8 @@ def describe_messages(events: Sequence[dict[str, Any]]) -> str:
 class RunHistory:
     records: list[RunRecord] = field(default_factory=list)
 
-    def add(self, request: RunRequest, result: RunResult) -> RunRecord:
-        record = RunRecord(len(self.records) + 1, request, result)
+    def add(self, request: RunRequest, result: RunResult, note: str = "") -> RunRecord:
+        record = RunRecord(len(self.records) + 1, request, result, note)
         self.records.append(record)
         return record
 
@@ -150,3 +152,31 @@ def compare_lines(left: str, right: str) -> tuple[list[ComparedLine], list[Compa
         [ComparedLine(t, d) for t, d in zip(a, left_marks, strict=True)],
         [ComparedLine(t, d) for t, d in zip(b, right_marks, strict=True)],
     )
+
+
+def confirmation_differences(instant: RunResult, component: RunResult) -> list[str]:
+    """Where a component run differs from an instant run of the same sources and request
+    (timings aside), as words for a sentence; empty when they are the same."""
+    found = []
+    if instant.ok != component.ok or str(instant.error or "") != str(component.error or ""):
+        found.append("how the run ended")
+    if instant.output != component.output:
+        found.append("the output")
+    if instant.messages != component.messages:
+        found.append("the messages")
+    if (instant.stdout, instant.stderr) != (component.stdout, component.stderr):
+        found.append("the prints")
+    left, right = instant.csi_calls, component.csi_calls
+    if len(left) != len(right):
+        found.append(f"the number of CSI calls ({len(left)} against {len(right)})")
+    else:
+        for number, (a, b) in enumerate(zip(left, right, strict=True), start=1):
+            if (a.function, a.request, a.response, a.error) != (
+                b.function,
+                b.request,
+                b.response,
+                b.error,
+            ):
+                found.append(f"CSI call {number} ({b.function})")
+                break
+    return found

@@ -33,6 +33,7 @@ from workbench.project.model import RunDefaults, SkillProject, load_project
 from workbench.run.runtime import SkillRuntime
 from workbench.tui.messages import OpenLocation
 from workbench.tui.screens.base import ReportsWorkerFailures
+from workbench.tui.screens.development import DevelopmentActions
 from workbench.tui.screens.disk_watch import DiskWatch
 from workbench.tui.screens.environment import EnvironmentActions
 from workbench.tui.screens.provider_actions import ProviderActions
@@ -58,6 +59,7 @@ OUTPUT_TABS = (
 class MainScreen(
     ReportsWorkerFailures,
     RunActions,
+    DevelopmentActions,
     EnvironmentActions,
     ProviderActions,
     DiskWatch,
@@ -192,6 +194,7 @@ class MainScreen(
         self.config = config
         self.history = RunHistory()
         self.init_running()
+        self.init_development()
         self.init_disk_watch()
 
     # What the screen is about: a project (a component file alone overrides these) --------
@@ -250,6 +253,7 @@ class MainScreen(
         self.editor.text_area.focus()
         self.start_watching_disk()
         self.refresh_description()
+        self.prepare_runtime()
 
     def on_unmount(self) -> None:
         self.stop_watching_disk()

@@ -110,11 +110,13 @@ class RunActions:
 
     def check_action(self: MainScreen, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
-            return bool(self.is_mounted and self.run_panel.activity)
+            return bool(self.is_mounted and (self.run_panel.activity or self.background_work()))
         return True
 
     def action_cancel(self: MainScreen) -> None:
-        if self.run_panel.activity:
+        if not self.run_panel.activity and self.background_work():
+            self.cancel_background_work()
+        elif self.run_panel.activity:
             running = self.run_panel.activity == "Running"
             self.workers.cancel_group(self, TASK_GROUP)
             self.run_panel.activity = ""
@@ -129,7 +131,7 @@ class RunActions:
         self.task_runs = False
         try:
             async for event in flows.build(self.project):
-                self._show(event)
+                self.show_event(event)
         finally:
             self.run_panel.activity = ""
 
@@ -151,14 +153,14 @@ class RunActions:
                 if isinstance(event, flows.RunFinished):
                     self._finish_run(request, event.result)
                 else:
-                    self._show(event)
+                    self.show_event(event)
         finally:
             # A cancelled worker leaves the flow unclosed until it is collected: stop the
             # skill now (a no-op if the run ended).
             token.cancel()
             self.run_panel.activity = ""
 
-    def _show(self: MainScreen, event: Any) -> None:
+    def show_event(self: MainScreen, event: Any) -> None:
         output = self.output
         if isinstance(event, BuildStarted):
             output.start_build(
@@ -206,7 +208,9 @@ class RunActions:
         if isinstance(result.error, InputRejected):
             self._refuse(result.error)
             return
-        record = self.history.add(request, result)
+        record = self.history.add(
+            request, result, note="instant" if result.path == "instant" else ""
+        )
         self.output.add_history(record)
         self.output.show_result(result)
         calls = len(result.csi_calls)
@@ -217,6 +221,8 @@ class RunActions:
         )
         if not result.ok:
             self.notify(str(result.error), title="Run failed", severity="error", timeout=8)
+        if result.path == "instant":
+            self.build_behind(record)
 
     # The Skill tab ------------------------------------------------------------------------
     def refresh_description(self: MainScreen) -> None:

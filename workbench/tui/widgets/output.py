@@ -190,7 +190,7 @@ class OutputTabs(Vertical):
             plain(one_line(record.input, 20)),
             plain(record.provider),
             plain(record.model or "(skill's)"),
-            plain(record.status),
+            plain(f"{record.status} · {record.note}" if record.note else record.status),
             f"{record.result.timings.run * 1000:.0f}",
             plain(one_line(record.result.output or str(record.result.error or ""), 40)),
         )
