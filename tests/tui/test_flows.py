@@ -310,7 +310,7 @@ async def test_a_failing_worker_shows_an_error_and_the_app_stays(
     def broken_show(self, event) -> None:
         raise RuntimeError("deliberate bug")
 
-    monkeypatch.setattr(MainScreen, "_show", broken_show)
+    monkeypatch.setattr(MainScreen, "show_event", broken_show)
     app = app_for(haiku_copy, runtime)
     messages: list[Message] = []
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
