@@ -93,6 +93,15 @@ def test_the_sandbox_and_the_limits_hold_in_an_instant_run(pool, behaviours_proj
     assert slept.path == "instant" and isinstance(slept.error, RunTimeout)
     grown = run(pool, fresh, "alloc", limits=RunLimits(memory_limit=64 << 20))
     assert grown.path == "instant" and isinstance(grown.error, MemoryLimitExceeded)
+    # A skill's traceback is the component's: no frame of the loader's.
+    raised, raised_there = run(pool, fresh, "raise"), run(pool, behaviours_project, "raise")
+    assert raised.path == "instant" and str(raised.error) == str(raised_there.error)
+
+    def told(result: RunResult, root: Path) -> str:
+        return (getattr(result.error, "details", "") + result.stderr).replace(str(root), "ROOT")
+
+    assert "Traceback" in told(raised, fresh.root)
+    assert told(raised, fresh.root) == told(raised_there, behaviours_project.root)
 
 
 def test_a_syntax_error_is_said_before_anything_runs(pool, haiku_project, tmp_path) -> None:

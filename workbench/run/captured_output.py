@@ -13,6 +13,7 @@ from typing import Literal
 
 from workbench.build.diagnostics import map_sandbox_paths
 from workbench.project.model import DEFAULT_MAX_PRINTS
+from workbench.run.loaders import is_loader_frame
 
 Stream = Literal["stdout", "stderr"]
 OutputListener = Callable[[Stream, str], None]
@@ -128,6 +129,8 @@ class CapturedOutput:
                 continue
             elif self._in_guest_panic:
                 self._in_guest_panic = False
+            elif is_loader_frame(line):
+                continue
             else:
                 kept.append(map_sandbox_paths(line, self._sandbox_paths) + "\n")
         return "".join(kept)

@@ -37,11 +37,11 @@ from workbench.errors import BuildError
 from workbench.fs import atomic_write, ensure_writable_folder, walk_project
 from workbench.project.kinds import ProjectKind
 from workbench.project.model import BUILD_DIR, SkillProject
+from workbench.run.loaders import LOADER_MODULE
 
 #: Bump when the loader or the way it is built changes: older runtimes go stale.
 LOADER_VERSION = "1"
 RUNTIME_DIR = "dev-runtime"
-LOADER_MODULE = "workbench_loader"
 
 _SEED = """import skill
 

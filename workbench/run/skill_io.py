@@ -23,6 +23,7 @@ from workbench.errors import (
     SkillInternalError,
     SkillInvalidInput,
 )
+from workbench.run.loaders import is_loader_frame
 from workbench.run.worlds import World
 
 #: An example a user can copy, in the sentence that says the input is not JSON.
@@ -74,7 +75,11 @@ def decode_output(
 def skill_error(error: Any, sandbox_paths: Sequence[Path]) -> RunError:
     """The world's `error` variant ({"invalid_input": text} or {"internal": text})."""
     ((case, text),) = error.items() if isinstance(error, dict) else ((error, ""),)
-    details = "\n".join(map_sandbox_paths(line, sandbox_paths) for line in str(text).splitlines())
+    details = "\n".join(
+        map_sandbox_paths(line, sandbox_paths)
+        for line in str(text).splitlines()
+        if not is_loader_frame(line)
+    )
     summary = _summary(details)
     if case == "invalid_input":
         return SkillInvalidInput(
