@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 
 from workbench import flows
@@ -90,6 +89,8 @@ async def tags(args: argparse.Namespace) -> int:
 
 
 async def login(args: argparse.Namespace) -> int:
+    import getpass
+
     username = args.username
     if not username:
         if not sys.stdin.isatty() or args.password_stdin:

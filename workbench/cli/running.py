@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench import flows
 from workbench.build.builder import BuildFailed
@@ -22,10 +22,12 @@ from workbench.cli.output import (
 )
 from workbench.credentials import API_KEY_ENV, SecretStore, provider_account
 from workbench.errors import BuildError, UsageError
-from workbench.models.base import ModelProvider
 from workbench.project.model import load_project
 from workbench.redact import scrub
-from workbench.run.runtime import RunResult
+from workbench.run.results import RunResult
+
+if TYPE_CHECKING:
+    from workbench.models.base import ModelProvider
 
 
 async def bindings(args: argparse.Namespace) -> int:
@@ -78,7 +80,6 @@ async def build(args: argparse.Namespace) -> int:
 
 async def run(args: argparse.Namespace) -> int:
     """Run a project (built first if it changed) or a component file (`FILE.wasm`)."""
-    from workbench.csi.record import write_trace
     from workbench.project.model import RunDefaults
 
     component = args.path if args.path.suffix == ".wasm" else None
@@ -130,6 +131,8 @@ async def run(args: argparse.Namespace) -> int:
         provider.close()
     assert result is not None
     if args.trace:
+        from workbench.csi.record import write_trace
+
         write_trace(result.csi_calls, args.trace)
     if args.json:
         messages.finish_json(result.to_dict())
@@ -182,6 +185,8 @@ def models(args: argparse.Namespace) -> int:
 
 
 def key(args: argparse.Namespace) -> int:
+    import getpass
+
     from workbench.config.user import load_config
     from workbench.models.providers import settings_for
 

@@ -10,40 +10,87 @@ user can cause is a `WorkbenchError` raised from the stream; a failed build is a
 since it carries diagnostics and ends the flow normally.
 """
 
-from workbench.build.builder import BuildEvent, BuildFailed
-from workbench.build.venv import make_environment
-from workbench.flows.publishing import (
-    ComponentRead,
-    LoggedIn,
-    LoggedOut,
-    PublishStopped,
-    SaveEdits,
-    TagDeleted,
-    TagsListed,
-    TargetRemembered,
-    login,
-    logout,
-    publish,
-    tags,
-)
-from workbench.flows.running import (
-    CsiCallMade,
-    MessageWritten,
-    PipelineEvent,
-    RunEvent,
-    RunFinished,
-    RunRequest,
-    RunStarted,
-    RunTarget,
-    SkillDescription,
-    SkillOutput,
-    build,
-    describe,
-    limits_for,
-    run,
-    run_component,
-    skill_metadata,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.build.builder import BuildEvent, BuildFailed
+    from workbench.build.venv import make_environment
+    from workbench.flows.publishing import (
+        ComponentRead,
+        LoggedIn,
+        LoggedOut,
+        PublishStopped,
+        SaveEdits,
+        TagDeleted,
+        TagsListed,
+        TargetRemembered,
+        login,
+        logout,
+        publish,
+        tags,
+    )
+    from workbench.flows.running import (
+        CsiCallMade,
+        MessageWritten,
+        PipelineEvent,
+        RunEvent,
+        RunFinished,
+        RunRequest,
+        RunStarted,
+        RunTarget,
+        SkillDescription,
+        SkillOutput,
+        build,
+        describe,
+        limits_for,
+        run,
+        run_component,
+        skill_metadata,
+    )
+
+#: Where each name lives. A name is imported from its module on first use (PEP 562), so a
+#: command imports only the flows it runs: a run never loads the registry client, a publish
+#: never the runner (each is a good part of a fresh process's time).
+_HOMES = {
+    "workbench.build.builder": ("BuildEvent", "BuildFailed"),
+    "workbench.build.venv": ("make_environment",),
+    "workbench.flows.publishing": (
+        "ComponentRead",
+        "LoggedIn",
+        "LoggedOut",
+        "PublishStopped",
+        "SaveEdits",
+        "TagDeleted",
+        "TagsListed",
+        "TargetRemembered",
+        "login",
+        "logout",
+        "publish",
+        "tags",
+    ),
+    "workbench.flows.running": (
+        "CsiCallMade",
+        "MessageWritten",
+        "PipelineEvent",
+        "RunEvent",
+        "RunFinished",
+        "RunRequest",
+        "RunStarted",
+        "RunTarget",
+        "SkillDescription",
+        "SkillOutput",
+        "build",
+        "describe",
+        "limits_for",
+        "run",
+        "run_component",
+        "skill_metadata",
+    ),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "BuildEvent",
@@ -78,3 +125,16 @@ __all__ = [
     "skill_metadata",
     "tags",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # once found, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -6,24 +6,27 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.build.builder import BuildEvent, BuildFailed, BuildSucceeded, is_up_to_date
 from workbench.build.builder import build as build_component
 from workbench.build.environment import find_environment
 from workbench.cancel import CancelToken
-from workbench.csi.host import CsiHost
-from workbench.csi.record import CsiCall
 from workbench.errors import BuildError, InputRejected, InternalError, WorkbenchError
 from workbench.flows.threads import threaded
-from workbench.models.base import ModelProvider
 from workbench.project.model import RunDefaults, SkillProject
 from workbench.run import instant
-from workbench.run.component_names import component_names
-from workbench.run.pool import RunnerPool, shared_pool
-from workbench.run.runtime import RunLimits, RunResult, Stream
-from workbench.run.skill_io import SkillMetadata, check_input, encode_input
-from workbench.run.worlds import detect_world
+from workbench.run.results import RunLimits, RunResult
+
+# The runner (wasmtime), the CSI host (the model providers) and the skill's input checks
+# (jsonschema) are imported where a run needs them: a syntax error, a build or a publish
+# is said without them, in a fresh process that is most of its time.
+if TYPE_CHECKING:
+    from workbench.csi.record import CsiCall
+    from workbench.models.base import ModelProvider
+    from workbench.run.captured_output import Stream
+    from workbench.run.pool import RunnerPool
+    from workbench.run.skill_io import SkillMetadata
 
 
 # Run ---------------------------------------------------------------------------------------
@@ -171,6 +174,9 @@ async def run_component(
     a cancel can stop even a skill blocked in a WASI call: the worker is killed and replaced.
     An input the skill's input schema refuses is refused before the run. With
     `instant_runtime` (a development runtime and the skill's modules) it runs instantly."""
+    from workbench.csi.host import CsiHost
+    from workbench.run.pool import shared_pool
+
     runner = runner or shared_pool()
     where = RunTarget.of(target)
     component, text = where.component, request.input
@@ -230,6 +236,10 @@ def _input_refusal(
     """Why the skill's own input schema refuses `text`, or None (also when it has none, or
     its metadata cannot be read: the run then says what is wrong). An instant run takes
     its world from the runtime and the schema from the last component, if there is one."""
+    from workbench.run.component_names import component_names
+    from workbench.run.skill_io import check_input, encode_input
+    from workbench.run.worlds import detect_world
+
     if instant_runtime is not None:
         try:
             imports, exports = component_names(instant_runtime[0])
@@ -281,6 +291,8 @@ def skill_metadata(component: Path, runner: RunnerPool | None = None) -> SkillMe
         return None
     key = (component.resolve(), stat.st_mtime_ns, stat.st_size)
     if key not in _described:
+        from workbench.run.pool import shared_pool
+
         _described[key] = (runner or shared_pool()).metadata(component)
     return _described[key]
 
@@ -291,6 +303,9 @@ async def describe(
     """What the project's current component (or a component file) is; raises ComponentError
     when it is missing or not a skill. Its world is read from the binary (no compile); what
     the skill says about itself, from a worker."""
+    from workbench.run.component_names import component_names
+    from workbench.run.worlds import detect_world
+
     component = RunTarget.of(target).component
     imports, exports = await asyncio.to_thread(component_names, component)
     world = detect_world(imports, {name: None for name in exports})

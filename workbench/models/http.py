@@ -12,15 +12,16 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from workbench.cancel import CancelToken
 from workbench.credentials import API_KEY_ENV
 from workbench.errors import ModelError, RunCancelled
 from workbench.models.sse import SseDecoder
 from workbench.redact import remember_secret, scrub
+
+if TYPE_CHECKING:  # imported with the first client (see HttpModelProvider.__init__)
+    import httpx
 
 #: Retry-After is honoured up to this many seconds; a longer wait is reported instead.
 MAX_RETRY_AFTER = 10.0
@@ -54,6 +55,11 @@ class HttpModelProvider:
     OFFLINE = False
 
     def __init__(self, name: str, settings: HttpSettings) -> None:
+        # httpx (and the rich and click of its CLI) is slow to import: it is imported with the
+        # first provider, as the module's global; every other use is in a method, after this.
+        global httpx
+        import httpx
+
         self.name = name
         self.settings = settings
         headers = {"Accept": "application/json"}

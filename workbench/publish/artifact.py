@@ -38,10 +38,8 @@ class Artifact:
     layer: bytes
     config: bytes
     manifest: bytes
-
-    @property
-    def layer_digest(self) -> str:
-        return digest_of(self.layer)
+    #: Hashed once: a component is tens of megabytes.
+    layer_digest: str
 
     @property
     def config_digest(self) -> str:
@@ -80,4 +78,4 @@ def build_artifact(
             "schemaVersion": 2,
         }
     )
-    return Artifact(component, config, manifest)
+    return Artifact(component, config, manifest, layer_digest)

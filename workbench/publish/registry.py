@@ -1,4 +1,6 @@
-"""Talking to an OCI registry: oras-py's `Registry`, mended where it trips.
+"""Talking to an OCI registry: what oras-py's `Registry` does, mended where it trips, on
+oras-py's auth backends and a requests session. (Not on `Registry` itself: its module
+imports jsonschema, a good part of the time `workbench publish` takes.)
 
 What is mended (each seen to fail as shipped): the auth scheme is read from the registry's
 own challenge (Basic or Bearer token) instead of assuming a token service; Basic
@@ -15,11 +17,11 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
 
 import oras.auth
-import oras.provider
 import requests
 
 from workbench.cancel import CancelToken
@@ -93,25 +95,20 @@ class _ProgressReader:
         return chunk
 
 
-def challenge_scheme(target: RegistryTarget, timeout: float) -> str | None:
-    """ "basic", "token" or None (no auth), from `GET /v2/`'s WWW-Authenticate."""
-    response = _request_plain(target, "GET", "/v2/", timeout)
+def challenge_scheme(
+    target: RegistryTarget, timeout: float, session: requests.Session
+) -> str | None:
+    """ "basic", "token" or None (no auth), from `GET /v2/`'s WWW-Authenticate, asked on
+    `session`, whose connection is then kept for the requests that follow."""
+    verify: bool | str = str(target.ca_file) if target.ca_file else True
+    try:
+        response = session.request("GET", target.base_url + "/v2/", timeout=timeout, verify=verify)
+    except requests.RequestException as error:
+        raise _network_error(target, error, timeout) from None
     if response.status_code != 401:
         return None
     challenge = response.headers.get("WWW-Authenticate", "").lower()
     return "token" if challenge.startswith("bearer") else "basic"
-
-
-def _request_plain(
-    target: RegistryTarget, method: str, path: str, timeout: float, **options: Any
-) -> requests.Response:
-    verify: bool | str = str(target.ca_file) if target.ca_file else True
-    try:
-        return requests.request(
-            method, target.base_url + path, timeout=timeout, verify=verify, **options
-        )
-    except requests.RequestException as error:
-        raise _network_error(target, error, timeout) from None
 
 
 def _network_error(target: RegistryTarget, error: Exception, timeout: float) -> RegistryError:
@@ -146,7 +143,7 @@ def _cannot_reach(target: RegistryTarget, why: str) -> str:
     )
 
 
-class SkillRegistry(oras.provider.Registry):
+class SkillRegistry:
     """One registry, one repository path, one set of credentials."""
 
     def __init__(
@@ -161,12 +158,14 @@ class SkillRegistry(oras.provider.Registry):
         self.credentials = credentials
         self.timeout = timeout
         self.retries = retries
-        scheme = challenge_scheme(target, timeout)
-        super().__init__(
-            hostname=target.registry,
-            insecure=target.insecure,
-            tls_verify=str(target.ca_file) if target.ca_file else True,
-            auth_backend=scheme or "basic",
+        self._tls_verify: bool | str = str(target.ca_file) if target.ca_file else True
+        self.session = requests.Session()
+        # Ignore all cookies, as oras does: some registries (Harbor) take one as a sign that
+        # they are talking to a browser, and start asking for CSRF tokens.
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        scheme = challenge_scheme(target, timeout, self.session)
+        self.auth = oras.auth.get_auth_backend(
+            scheme or "basic", self.session, target.insecure, tls_verify=self._tls_verify
         )
         # Never read ~/.docker/config.json: its entries would override ours.
         self.auth._auth_config = {"auths": {}}
@@ -185,7 +184,7 @@ class SkillRegistry(oras.provider.Registry):
 
         self.session.request = request_with_timeout  # type: ignore[method-assign]
 
-    # oras's do_request carries a retry decorator that sleeps up to 131 s: replace it.
+    # Not oras's do_request: it carries a retry decorator that sleeps up to 131 s.
     def do_request(
         self,
         url: str,

@@ -15,7 +15,7 @@ from workbench.errors import InternalError, RunCancelled, SkillCrashed, Workbenc
 from workbench.run.captured_output import OutputListener, Stream
 from workbench.run.failures import late_timeout
 from workbench.run.linking import MessageSink
-from workbench.run.runtime import RunResult
+from workbench.run.results import RunResult
 from workbench.run.worker import RunJob
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from workbench.errors import (
 from workbench.project.model import format_size
 
 if TYPE_CHECKING:
-    from workbench.run.runtime import RunLimits
+    from workbench.run.results import RunLimits
 
 _CAUSED_BY = re.compile(r"Caused by:\s*\n\s*(.+)")
 _OUT_OF_MEMORY = ("MemoryError", "memory allocation of")

@@ -31,7 +31,7 @@ from workbench.errors import (
 from workbench.run.captured_output import OutputListener
 from workbench.run.drive import Drive
 from workbench.run.linking import MessageSink
-from workbench.run.runtime import RunLimits, RunResult
+from workbench.run.results import RunLimits, RunResult
 from workbench.run.skill_io import SkillMetadata
 from workbench.run.worker import Preload, RunJob, worker_main
 

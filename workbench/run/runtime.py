@@ -14,7 +14,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,8 @@ from wasmtime import Config, Engine, Store, WasiConfig, WasmtimeError
 from wasmtime.component import Component, ResourceHost
 
 from workbench.csi.host import CsiHost
-from workbench.csi.record import CsiCall
-from workbench.errors import ComponentError, WorkbenchError
-from workbench.project.model import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT
-from workbench.run.captured_output import DEFAULT_MAX_PRINTS, CapturedOutput, OutputListener
+from workbench.errors import ComponentError
+from workbench.run.captured_output import CapturedOutput, OutputListener
 from workbench.run.captured_output import Stream as Stream  # the front-ends name it here
 from workbench.run.failures import explain_failure
 from workbench.run.linking import (
@@ -35,17 +33,12 @@ from workbench.run.linking import (
     make_linker,
     plan_links,
 )
+from workbench.run.results import RunLimits as RunLimits  # the app names them here
+from workbench.run.results import RunResult as RunResult
+from workbench.run.results import RunTimings
 from workbench.run.skill_io import SkillMetadata, decode_output, encode_input
 from workbench.run.wit_values import to_plain
 from workbench.run.worlds import World, detect_world
-
-
-@dataclass(frozen=True)
-class RunLimits:
-    timeout: float = DEFAULT_TIMEOUT
-    memory_limit: int = DEFAULT_MEMORY_LIMIT
-    #: Bytes of the skill's prints kept (stdout and stderr together).
-    max_prints: int = DEFAULT_MAX_PRINTS
 
 
 @dataclass(frozen=True)
@@ -56,68 +49,6 @@ class LoadedComponent:
     plan: LinkPlan
     imports: tuple[str, ...]
     exports: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RunTimings:
-    load: float = 0.0
-    instantiate: float = 0.0
-    run: float = 0.0
-
-
-@dataclass
-class RunResult:
-    """Everything one run produced. `error` is None exactly when `output` is set."""
-
-    input: str
-    component: Path
-    output: str | None = None
-    stdout: str = ""
-    stderr: str = ""
-    csi_calls: list[CsiCall] = field(default_factory=list)
-    #: What a message-stream skill wrote, as the kernel's events ({"type": "begin"|...}).
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    timings: RunTimings = field(default_factory=RunTimings)
-    world: str | None = None
-    #: "seed", "function" or "message-stream".
-    skill_kind: str | None = None
-    #: What produced it: "component" (the built component) or "instant" (run/instant.py).
-    path: str = "component"
-    model_override: str | None = None
-    #: The provider that served the run's CSI calls.
-    provider: str | None = None
-    error: WorkbenchError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def to_dict(self) -> dict[str, Any]:
-        error = None
-        if self.error is not None:
-            error = {
-                "kind": self.error.kind,
-                "message": self.error.message,
-                "details": getattr(self.error, "details", ""),
-                "diagnostics": [d.format() for d in getattr(self.error, "diagnostics", ())],
-            }
-        return {
-            "ok": self.ok,
-            "input": self.input,
-            "output": self.output,
-            "stdout": self.stdout,
-            "stderr": self.stderr,
-            "csi_calls": [call.to_dict() for call in self.csi_calls],
-            "messages": self.messages,
-            "timings": vars(self.timings),
-            "world": self.world,
-            "skill_kind": self.skill_kind,
-            "path": self.path,
-            "model_override": self.model_override,
-            "provider": self.provider,
-            "component": str(self.component),
-            "error": error,
-        }
 
 
 def _settle_wasmtime_threads() -> None:
