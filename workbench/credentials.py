@@ -23,6 +23,10 @@ def provider_account(name: str) -> str:
     return f"model-provider:{name}"
 
 
+#: The Document Index's token (`workbench key set document-index`).
+DOCUMENT_INDEX_ACCOUNT = "document-index"
+
+
 def registry_account(registry: str) -> str:
     return f"registry:{registry}"
 

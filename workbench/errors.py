@@ -17,6 +17,8 @@ WorkbenchError
  ├── ComponentError          a .wasm that is missing, cannot be loaded, or targets another world
  ├── ModelError              a model provider failed to answer
  │    └── InvalidCsiRequest  a skill's CSI request the kernel would refuse (a missing field)
+ ├── DocumentIndexError      a document index (the project's own, or a remote one) failed
+ ├── ToolServerError         an MCP tool server could not be reached or broke the protocol
  ├── RegistryError           an OCI registry refused, failed or could not be reached
  │    ├── RegistryUnreachable  the connection failed or was cut: trying again may work
  │    └── PublishCancelled   the user cancelled a publish
@@ -131,6 +133,14 @@ class InvalidCsiRequest(ModelError):
     the kernel would refuse."""
 
     kind = "csi-request"
+
+
+class DocumentIndexError(WorkbenchError):
+    kind = "documents"
+
+
+class ToolServerError(WorkbenchError):
+    kind = "tools"
 
 
 class RegistryError(WorkbenchError):

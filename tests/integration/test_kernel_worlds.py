@@ -348,13 +348,15 @@ def test_the_skills_own_errors_are_reported_as_such(pool, sdk_skill_build, raw_b
 
 def test_a_csi_function_without_a_backend_names_itself(pool, sdk_skill_build) -> None:
     project, _ = sdk_skill_build
-    result = run(pool, project, {"call": "chunk", "model": MODEL})
+    asked = {"namespace": "n", "collection": "c", "long": "x", "size": 4, "query": "q"}
+    result = run(pool, project, {"call": "everything", "text": json.dumps(asked)})
     assert isinstance(result.error, CsiUnavailable)
     assert str(result.error).startswith(
-        "The skill called `chunk-with-offsets`, but the workbench does not serve chunking yet"
+        "The skill called `search`, but no document index is set up"
     )
-    (call,) = result.csi_calls
-    assert call.function == "chunk-with-offsets" and call.error == str(result.error)
+    chunked, searched = result.csi_calls
+    assert chunked.error is None  # chunking needs no backend: served as the kernel does
+    assert searched.function == "search" and searched.error == str(result.error)
 
 
 def test_a_non_json_input_is_refused_for_a_json_world(pool, raw_build) -> None:

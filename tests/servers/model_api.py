@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 from tests.servers import model_replies as replies
 from tests.servers.model_replies import reply_for
@@ -60,6 +61,8 @@ class ModelServerState:
     #: Events written so far, and streams written to their end.
     events_sent: int = 0
     streams_finished: int = 0
+    #: Aleph Alpha: the tokenizer JSON text served at `/models/{model}/tokenizer`, by model.
+    tokenizers: dict[str, str] = field(default_factory=dict)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -218,8 +221,8 @@ def _answer_chat(handler: _Handler, body: Any, served_model: str) -> None:
 
 
 class AlephAlphaApi:
-    """`GET /models_available`, `POST /complete` (streamed with `"stream": true`),
-    `POST /explain`, `POST /chat/completions`."""
+    """`GET /models_available`, `GET /models/{model}/tokenizer`, `POST /complete` (streamed
+    with `"stream": true`), `POST /explain`, `POST /chat/completions`."""
 
     prefix = ""
 
@@ -241,6 +244,14 @@ class AlephAlphaApi:
                     for m in state.models
                 ],
             )
+            return
+        if method == "GET" and path.startswith("/models/") and path.endswith("/tokenizer"):
+            model = unquote(path.removeprefix("/models/").removesuffix("/tokenizer"))
+            tokenizer = state.tokenizers.get(model)
+            if tokenizer is None:
+                handler._send(404, {"error": f"Model {model} not found", "code": "NOT_FOUND"})
+            else:
+                handler._send_raw(200, tokenizer.encode(), "application/json")
             return
         if method != "POST" or path not in ("/complete", "/explain", "/chat/completions"):
             handler._send(404, {"error": f"Unknown path {path}", "code": "NOT_FOUND"})

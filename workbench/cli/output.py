@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from workbench.build.builder import BuildEvent, BuildFailed, BuildLog, BuildStarted, BuildSucceeded
 from workbench.project.model import SkillProject
 from workbench.redact import scrub
+from workbench.tools.kernel import readable_tool_event
 
 
 def error_line(message: str) -> None:
@@ -85,6 +86,8 @@ class MessagePrinter:
             self._stream.write(self._safe(event["text"]))
         elif event["type"] == "reasoning":
             print(f"[reasoning] {self._safe(event['text'])}", file=sys.stderr)
+        elif event["type"] == "tool":  # the kernel's `event: tool`, on stderr like reasoning
+            print(f"[tool] {self._safe(readable_tool_event(event['event']))}", file=sys.stderr)
         elif event["type"] == "end":
             self._in_message = False
             self._stream.write("\n")

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from workbench import __version__
+from workbench.cli.documents import add_parsers as add_document_parsers
 from workbench.project.scaffold import TEMPLATE_NAMES
 
 SUBCOMMANDS = (
@@ -17,6 +18,7 @@ SUBCOMMANDS = (
     "describe",
     "models",
     "key",
+    "docs",
     "publish",
     "tags",
     "login",
@@ -158,7 +160,11 @@ def parser() -> argparse.ArgumentParser:
 
     key = commands.add_parser("key", help="store or forget a provider's API key (OS keyring)")
     key.add_argument("action", choices=("set", "delete"))
-    key.add_argument("provider", help="the provider's name (from the config, or a kind)")
+    key.add_argument(
+        "provider",
+        help="the provider's name (from the config, or a kind), or document-index for the "
+        "Document Index's token",
+    )
     key.add_argument(
         "--stdin", action="store_true", help="read the key from standard input instead of asking"
     )
@@ -184,6 +190,7 @@ def parser() -> argparse.ArgumentParser:
 
     logout = commands.add_parser("logout", help="forget a registry's credentials")
     logout.add_argument("registry", help="HOST[:PORT]")
+    add_document_parsers(commands)
     return parser
 
 

@@ -20,7 +20,12 @@ from workbench.cli.output import (
     terminal_safe,
     warning_line,
 )
-from workbench.credentials import API_KEY_ENV, SecretStore, provider_account
+from workbench.credentials import (
+    API_KEY_ENV,
+    DOCUMENT_INDEX_ACCOUNT,
+    SecretStore,
+    provider_account,
+)
 from workbench.errors import BuildError, UsageError
 from workbench.project.model import load_project
 from workbench.redact import scrub
@@ -102,10 +107,13 @@ async def run(args: argparse.Namespace) -> int:
     result: RunResult | None = None
     prints = SkillPrints(sys.stderr, raw=args.raw)
     messages = MessagePrinter(sys.stdout, json_lines=args.json, raw=args.raw)
+    from workbench.config.user import load_config
+
+    backends = flows.open_backends(load_config(), root)
     events = (
-        flows.run(project, request, provider, component=args.component)
+        flows.run(project, request, provider, component=args.component, backends=backends)
         if project is not None
-        else flows.run_component(component or args.path, request, provider)
+        else flows.run_component(component or args.path, request, provider, backends=backends)
     )
     try:
         async for event in events:
@@ -129,6 +137,7 @@ async def run(args: argparse.Namespace) -> int:
                 result = event.result
     finally:
         provider.close()
+        backends.close()
     assert result is not None
     if args.trace:
         from workbench.csi.record import write_trace
@@ -190,27 +199,30 @@ def key(args: argparse.Namespace) -> int:
     from workbench.config.user import load_config
     from workbench.models.providers import settings_for
 
-    settings = settings_for(args.provider, load_config().providers)
+    if args.provider == DOCUMENT_INDEX_ACCOUNT:  # the Document Index's token, not a model's
+        name, account = "the Document Index", DOCUMENT_INDEX_ACCOUNT
+    else:
+        name = settings_for(args.provider, load_config().providers).name
+        account = provider_account(name)
     store = SecretStore()
-    account = provider_account(settings.name)
     if args.action == "delete":
         removed = store.delete(account)
         print(
-            f"Forgot the API key of {settings.name}."
+            f"Forgot the API key of {name}."
             if removed
-            else f"There was no API key stored for {settings.name}."
+            else f"There was no API key stored for {name}."
         )
         return 0
     if args.stdin:
         secret = sys.stdin.readline().strip()
     elif sys.stdin.isatty():
-        secret = getpass.getpass(f"API key for {settings.name} (hidden): ").strip()
+        secret = getpass.getpass(f"API key for {name} (hidden): ").strip()
     else:
         raise UsageError("No terminal to ask for the key on; pipe it in with --stdin.")
     if not secret:
         raise UsageError("The key is empty; nothing was saved.")
     store.set(account, secret, env_override=API_KEY_ENV)
-    print(f"Saved the API key of {settings.name} in the OS keyring ({store.describe()}).")
+    print(f"Saved the API key of {name} in the OS keyring ({store.describe()}).")
     return 0
 
 

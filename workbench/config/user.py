@@ -21,6 +21,13 @@
     stop = ["\n\n"]
     timeout = 60
 
+    [documents]                    # what a skill's search, documents, document_metadata read
+    backend = "local"              # documents/ in the project (BM25), or "remote"
+    url = "https://document-index.example.com"   # remote: its token is in the OS keyring
+
+    [tools]                        # the MCP servers a skill's tools come from
+    mcp-servers = ["http://127.0.0.1:8000/mcp"]
+
 Nothing is created at import time; the file is written only when a setting changes.
 """
 
@@ -45,6 +52,13 @@ DEFAULT_THEME = "textual-dark"
 
 
 @dataclass(frozen=True)
+class DocumentSettings:
+    backend: Literal["local", "remote"] = "local"
+    #: The Document Index API's base URL, for the remote backend.
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class UserConfig:
     path: Path
     theme: str = DEFAULT_THEME
@@ -56,6 +70,9 @@ class UserConfig:
     keymap: dict[str, str] = field(default_factory=dict)
     default_provider: str = DEFAULT_PROVIDER
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
+    #: The MCP servers (URLs of their streamable HTTP endpoints) tools are listed from.
+    mcp_servers: tuple[str, ...] = ()
 
 
 def config_path() -> Path:
@@ -81,7 +98,18 @@ def load_config(path: Path | None = None) -> UserConfig:
         providers={
             name: parse_provider(name, table) for name, table in data.tables("providers").items()
         },
+        documents=parse_documents(data.table("documents")),
+        mcp_servers=tuple(data.table("tools").strings("mcp-servers")),
     )
+
+
+def parse_documents(table: TomlTable) -> DocumentSettings:
+    """`[documents]`: the local index (the default), or a remote Document Index by URL."""
+    backend = table.choice("backend", ("local", "remote"))
+    url = table.string("url")
+    if backend == "remote" and not url:
+        raise table.fail("url", 'must be the Document Index\'s URL when backend is "remote"')
+    return DocumentSettings(backend, url)  # type: ignore[arg-type]
 
 
 def parse_provider(name: str, table: TomlTable) -> ProviderSettings:

@@ -19,12 +19,13 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from workbench.cancel import CancelToken
-from workbench.csi import inference
+from workbench.csi import backends, chunking, inference, language
+from workbench.csi.backends import CsiBackends
 from workbench.csi.inference import Served, ServedStream
 from workbench.csi.record import CsiCall, json_size, preview_value
 from workbench.csi.replay import CsiTape
@@ -40,24 +41,15 @@ FUNCTIONS: dict[str, Callable[[ModelProvider, Any, CancelToken], Served]] = {
     "complete": inference.complete,
     "chat": inference.chat,
     "explain": inference.explain,
+    # Served here, as the kernel serves them itself: the provider only lends its tokenizer.
+    "chunk": chunking.chunk,
+    "chunk_with_offsets": chunking.chunk_with_offsets,
+    "select_language": language.select_language,
 }
 STREAMS: dict[str, Callable[[ModelProvider, Any, CancelToken], ServedStream]] = {
     "completion_stream": inference.completion_stream,
     "chat_stream": inference.chat_stream,
 }
-#: Functions of the worlds the workbench links but does not serve yet, by what serves them
-#: in the kernel.
-NOT_SERVED = {
-    "chunk": "chunking",
-    "chunk_with_offsets": "chunking",
-    "select_language": "language selection",
-    "search": "the document index",
-    "documents": "the document index",
-    "document_metadata": "the document index",
-    "invoke_tool": "tools",
-    "list_tools": "tools",
-}
-
 _REPLAYED = ("Answered from the replay file, not by a model.",)
 #: How often a waiting call looks at the cancel token.
 _POLL_SECONDS = 0.05
@@ -90,6 +82,8 @@ class CsiHost:
     provider: ModelProvider
     model_override: str | None = None
     cancel: CancelToken = field(default_factory=CancelToken)
+    #: The document index and tools (csi/backends.py); none by default.
+    backends: CsiBackends = field(default_factory=CsiBackends)
     on_call: Callable[[CsiCall], None] | None = None
     calls: list[CsiCall] = field(default_factory=list)
     #: Set by the runtime when the run is stopped (timeout), so a model call stops waiting.
@@ -97,23 +91,23 @@ class CsiHost:
     #: The model a call was waiting for when the run was stopped: a slow server, not a loop.
     stopped_waiting_for: str | None = None
     _streams: dict[int, _OpenStream] = field(default_factory=dict)
+    _tool_sink: Callable[[dict[str, Any]], None] | None = None
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     # Calls ---------------------------------------------------------------------------------
     def call(self, function: str, request: Any, label: str) -> Any:
         """Serve one CSI function; the answer is the kernel's JSON for it."""
+        request = self._in_namespace(function, request)
         asked, requested = request, _first_model(request)
         request = self._overridden(request)
         started = time.perf_counter()
         self._check_cancelled()
         try:
-            serve = FUNCTIONS.get(function)
-            if serve is None:
-                raise _not_served(function, label)
+            serve = self._server_of(function, label)
             if self._replaying(function):
                 served = self._replayed(function, request, label)
             else:
-                served = self._wait(lambda cancel: serve(self.provider, request, cancel), requested)
+                served = self._wait(lambda cancel: serve(request, cancel), requested)
                 if self._recording(function):
                     self._tape().record(function, request, response=served.response)
         except WorkbenchError as error:
@@ -137,7 +131,9 @@ class CsiHost:
         try:
             open_served = STREAMS.get(function)
             if open_served is None:
-                raise _not_served(function, label)
+                raise CsiUnavailable(
+                    f"The skill called `{label}`, a CSI stream the workbench does not know."
+                )
             if self._replaying(function):
                 found = self._tape().find(function, request, label)
                 served = ServedStream(iter(found.get("events", [])), requested, _REPLAYED)
@@ -238,6 +234,34 @@ class CsiHost:
         return Served(found.get("response"), _first_model(request), None, None, _REPLAYED)
 
     # Plumbing ------------------------------------------------------------------------------
+    def _server_of(self, function: str, label: str) -> Callable[[Any, CancelToken], Served]:
+        provided = FUNCTIONS.get(function)
+        if provided is not None:
+            return lambda request, cancel: provided(self.provider, request, cancel)
+        backend = backends.SERVED.get(function)
+        if backend is not None:
+            served_here = replace(self.backends, on_tool_event=self._tool_event)
+            return lambda request, cancel: backend(served_here, request, cancel)
+        raise CsiUnavailable(
+            f"The skill called `{label}`, a CSI function the workbench does not know."
+        )
+
+    def stream_tool_events(self, sink: Callable[[dict[str, Any]], None] | None) -> None:
+        """A message-stream run hears each tool event where the kernel streams it (a
+        function skill's run has no stream, and the kernel drops them there too)."""
+        self._tool_sink = sink
+
+    def _tool_event(self, event: dict[str, Any]) -> None:
+        if self._tool_sink is not None:
+            self._tool_sink({"type": "tool", "event": event})
+
+    def _in_namespace(self, function: str, request: Any) -> Any:
+        """Tool requests name the skill's namespace, which the world leaves to the host."""
+        tools = function in ("invoke_tool", "list_tools") and isinstance(request, dict)
+        if tools and request.get("namespace") is None:
+            return {**request, "namespace": self.backends.namespace}
+        return request
+
     def _overridden(self, request: Any) -> Any:
         if not self.model_override:
             return request
@@ -306,7 +330,7 @@ class CsiHost:
             request=preview_value(request),
             response=None if response is None else preview_value(response),
             duration=time.perf_counter() - started,
-            provider=self.provider.name,
+            provider=backends.SERVED_BY.get(function, self.provider.name),
             error=reason,
             model_requested=requested,
             model_served=(served.model if served is not None else None)
@@ -328,15 +352,3 @@ def _first_model(request: Any) -> str | None:
     first = request[0] if isinstance(request, list) and request else request
     model = first.get("model") if isinstance(first, dict) else None
     return model if isinstance(model, str) else None
-
-
-def _not_served(function: str, label: str) -> CsiUnavailable:
-    what = NOT_SERVED.get(function)
-    if what is None:
-        return CsiUnavailable(
-            f"The skill called `{label}`, a CSI function the workbench does not know."
-        )
-    return CsiUnavailable(
-        f"The skill called `{label}`, but the workbench does not serve {what} yet; run it "
-        "in a kernel, or leave that call out for now."
-    )

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from workbench.build.builder import BuildEvent, BuildFailed
     from workbench.build.venv import make_environment
+    from workbench.flows.backends import open_backends
+    from workbench.flows.development import prepare_runtime
     from workbench.flows.publishing import (
         ComponentRead,
         LoggedIn,
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
 _HOMES = {
     "workbench.build.builder": ("BuildEvent", "BuildFailed"),
     "workbench.build.venv": ("make_environment",),
+    "workbench.flows.backends": ("open_backends",),
+    "workbench.flows.development": ("prepare_runtime",),
     "workbench.flows.publishing": (
         "ComponentRead",
         "LoggedIn",
@@ -119,6 +123,8 @@ __all__ = [
     "login",
     "logout",
     "make_environment",
+    "open_backends",
+    "prepare_runtime",
     "publish",
     "run",
     "run_component",

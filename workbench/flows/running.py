@@ -22,6 +22,7 @@ from workbench.run.results import RunLimits, RunResult
 # (jsonschema) are imported where a run needs them: a syntax error, a build or a publish
 # is said without them, in a fresh process that is most of its time.
 if TYPE_CHECKING:
+    from workbench.csi.backends import CsiBackends
     from workbench.csi.record import CsiCall
     from workbench.models.base import ModelProvider
     from workbench.run.captured_output import Stream
@@ -101,6 +102,7 @@ async def run(
     runner: RunnerPool | None = None,
     cancel: CancelToken | None = None,
     component: bool = False,
+    backends: CsiBackends | None = None,
 ) -> AsyncIterator[PipelineEvent]:
     """Run the project; ends with a RunFinished event, or with BuildFailed when there is
     nothing to run. When its sources changed since its component was built, it runs
@@ -129,6 +131,7 @@ async def run(
                 runner=runner,
                 cancel=cancel,
                 instant_runtime=(runtime, sources),
+                backends=backends,
             ):
                 yield event
             return
@@ -136,7 +139,9 @@ async def run(
         yield event
         if isinstance(event, BuildFailed):
             return
-    async for event in run_component(project, request, provider, runner=runner, cancel=cancel):
+    async for event in run_component(
+        project, request, provider, runner=runner, cancel=cancel, backends=backends
+    ):
         yield event
 
 
@@ -168,12 +173,15 @@ async def run_component(
     runner: RunnerPool | None = None,
     cancel: CancelToken | None = None,
     instant_runtime: tuple[Path, dict[str, str]] | None = None,
+    backends: CsiBackends | None = None,
 ) -> AsyncIterator[RunEvent]:
     """Run a project's current component (without building it), or a component file, in a
     worker process (the given pool, else the process's shared one), so that a time limit or
     a cancel can stop even a skill blocked in a WASI call: the worker is killed and replaced.
     An input the skill's input schema refuses is refused before the run. With
-    `instant_runtime` (a development runtime and the skill's modules) it runs instantly."""
+    `instant_runtime` (a development runtime and the skill's modules) it runs instantly.
+    `backends` serve the document index and tools (flows/backends.py); none by default."""
+    from workbench.csi.backends import CsiBackends
     from workbench.csi.host import CsiHost
     from workbench.run.pool import shared_pool
 
@@ -187,6 +195,7 @@ async def run_component(
         provider=provider,
         model_override=request.model_override,
         cancel=cancel or CancelToken(),
+        backends=backends or CsiBackends(),
     )
 
     def work(send: Callable[[RunEvent], None]) -> RunEvent:

@@ -1,10 +1,12 @@
 """The Aleph Alpha API: `POST /complete` (streamed with `"stream": true`), `POST /explain`,
 and chat through `POST /chat/completions` in the OpenAI shape (see `openai_chat`), each with a
-bearer token; models from `GET /models_available`. `luminous-extended-control`, the seed's
-model, is one of its."""
+bearer token; models from `GET /models_available`, and each model's Hugging Face tokenizer
+from `GET /models/{model}/tokenizer` (what the kernel sizes chunks with).
+`luminous-extended-control`, the seed's model, is one of its."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -150,6 +152,18 @@ class AlephAlphaProvider(OpenAIChatProvider):
 
     def unhonoured(self, request: InferenceRequest) -> list[str]:
         return []  # the API takes every parameter of the kernel's requests
+
+    def tokenizer(self, model: str, *, cancel: CancelToken | None = None) -> str | None:
+        """The model's Hugging Face tokenizer as JSON text, fetched as the kernel's client
+        fetches it (`GET {base}/models/{model}/tokenizer`, the bearer token, the model name
+        put in the path as it is); raise ModelError if it cannot be had."""
+        # No model named to the error messages: a 404 here may be a model without a
+        # tokenizer, and the server's own words say which better than "has no model".
+        data = self.request_json("GET", f"models/{model}/tokenizer", cancel=cancel)
+        if not isinstance(data, dict):
+            raise self.malformed(model, "a tokenizer (a JSON object)")
+        # Read back as text for tokenizers' `Tokenizer.from_str`.
+        return json.dumps(data, ensure_ascii=False)
 
     def list_models(self) -> list[str]:
         data = self.request_json("GET", "models_available")

@@ -160,6 +160,11 @@ class RecordingProvider:
 
     # The kernel's inference functions are passed through: the CSI host records them.
 
+    def tokenizer(self, model: str, *, cancel: CancelToken | None = None) -> str | None:
+        """The inner provider's tokenizer, so chunks are sized as without recording."""
+        fetch = getattr(self.inner, "tokenizer", None)
+        return None if fetch is None else fetch(model, cancel=cancel)
+
     def complete(
         self, request: CompletionRequest, *, cancel: CancelToken | None = None
     ) -> CompletionResult:

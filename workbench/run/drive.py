@@ -67,6 +67,8 @@ class Drive:
                 kind = message[0]
                 if kind == "started":
                     self.started = time.monotonic()
+                    if message[1] == "message-stream":
+                        self.host.stream_tool_events(self.pass_message)
                     timer = threading.Timer(
                         self.job.limits.timeout + GRACE_SECONDS, self.interrupt, ("timeout",)
                     )
@@ -90,6 +92,7 @@ class Drive:
             if timer is not None:
                 timer.cancel()
             stop_listening()
+            self.host.stream_tool_events(None)
 
     def answer(self, method: str, arguments: tuple[Any, ...]) -> tuple[str, Any]:
         if method not in ("call", "open_stream", "next_event"):

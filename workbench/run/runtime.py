@@ -219,6 +219,8 @@ class SkillRuntime:
             arguments = [encode_input(world, input)]
             timer.start()
             linker = make_linker(self.engine, loaded.plan, host, message)
+            if world.kind == "message-stream":
+                host.stream_tool_events(message)
             instance = linker.instantiate(store, loaded.component)
             t1 = time.perf_counter()
             instantiate = t1 - t0
@@ -236,6 +238,7 @@ class SkillRuntime:
         finally:
             timer.cancel()
             stop_listening()
+            host.stream_tool_events(None)
             store.close()
             time.sleep(0.001)  # see _settle_wasmtime_threads
         # Only now has the guest written its last: its unended last line is part of stderr,

@@ -63,6 +63,9 @@ class _ForwardingHost(CsiHost):
         event: dict[str, Any] | None = self._ask("next_event", stream)
         return event
 
+    def stream_tool_events(self, sink: Callable[[dict[str, Any]], None] | None) -> None:
+        """The parent's host passes tool events on (the Drive knows the stream)."""
+
     def close_stream(self, stream: int) -> None:
         self._send("csi-close", stream)  # no answer: the parent records the stream's end
 
@@ -109,9 +112,10 @@ def worker_main(connection: Connection, preload: Preload | None) -> None:
                 send("metadata", None, error)
             continue
         job: RunJob = message[1]
-        with contextlib.suppress(WorkbenchError):
-            runtime.load(job.component, job.expected_world)  # its time is not the skill's
-        send("started")
+        kind = None
+        with contextlib.suppress(WorkbenchError):  # its time is not the skill's
+            kind = runtime.load(job.component, job.expected_world).world.kind
+        send("started", kind)
         result = runtime.run(
             job.component,
             job.input,

@@ -11,7 +11,8 @@ from typing import Any
 
 from workbench.csi.readable import one_line, request_summary, response_summary
 from workbench.flows import RunRequest
-from workbench.run.runtime import RunResult
+from workbench.run.results import RunResult
+from workbench.tools.kernel import readable_tool_event
 
 #: Error kinds as a person would say them in the History's status column.
 _STATUS = {
@@ -100,6 +101,11 @@ def describe_messages(events: Sequence[dict[str, Any]]) -> str:
 
     for event in events:
         kind = str(event.get("type"))
+        if kind == "tool":
+            close()
+            pending_kind = ""
+            lines.append(f"  (tool) {readable_tool_event(event.get('event') or {})}")
+            continue
         if kind != pending_kind:
             close()
             pending_kind = kind

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Static
 from workbench import flows
 from workbench.cancel import CancelToken
 from workbench.config.user import UserConfig
+from workbench.csi.backends import CsiBackends
 from workbench.models.base import ModelProvider
 from workbench.models.catalog import ProviderCatalog
 from workbench.project.model import RunDefaults
@@ -85,9 +86,15 @@ class ComponentScreen(MainScreen):
         return RunDefaults()
 
     def run_flow(
-        self, request: flows.RunRequest, provider: ModelProvider, cancel: CancelToken
+        self,
+        request: flows.RunRequest,
+        provider: ModelProvider,
+        cancel: CancelToken,
+        backends: CsiBackends,
     ) -> AsyncIterator[flows.PipelineEvent]:
-        return flows.run_component(self.component_file, request, provider, cancel=cancel)
+        return flows.run_component(
+            self.component_file, request, provider, cancel=cancel, backends=backends
+        )
 
     def describe_target(self) -> Path:
         return self.component_file

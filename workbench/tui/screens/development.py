@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 from workbench import flows
 from workbench.build.builder import BuildFailed, BuildLog, BuildStarted, BuildSucceeded
 from workbench.cancel import CancelToken
-from workbench.flows.development import prepare_runtime
-from workbench.run.runtime import RunResult
+from workbench.run.results import RunResult
 from workbench.tui.state import RunRecord, confirmation_differences
 
 if TYPE_CHECKING:
@@ -66,7 +65,7 @@ class DevelopmentActions:
             self.start_background(self._prepare_runtime, RUNTIME_GROUP, "development runtime build")
 
     async def _prepare_runtime(self: MainScreen) -> None:
-        async for event in prepare_runtime(self.project):
+        async for event in flows.prepare_runtime(self.project):
             if isinstance(event, BuildSucceeded) and not event.cached:
                 self.run_panel.say(
                     f"Instant runs ready: the development runtime built in {event.duration:.0f} s."
@@ -135,19 +134,26 @@ class DevelopmentActions:
         provider = await self.open_provider(
             instant.request.provider or self.run_panel.provider_name
         )
-        if provider is None:
+        backends = self.open_backends()
+        if provider is None or backends is None:
             return
         self.run_panel.say(f"Confirming run #{instant.number} on the component…")
         token = CancelToken()
         result: RunResult | None = None
         try:
             async for event in flows.run(
-                self.project, instant.request, provider, cancel=token, component=True
+                self.project,
+                instant.request,
+                provider,
+                cancel=token,
+                component=True,
+                backends=backends,
             ):
                 if isinstance(event, flows.RunFinished):
                     result = event.result
         finally:
             token.cancel()
+            backends.close()
         if result is None:
             return
         differences = confirmation_differences(instant.result, result)

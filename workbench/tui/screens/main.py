@@ -25,6 +25,7 @@ from textual.widgets import Footer, Header, TextArea
 from workbench import flows
 from workbench.cancel import CancelToken
 from workbench.config.user import UserConfig
+from workbench.csi.backends import CsiBackends
 from workbench.csi.record import write_trace
 from workbench.errors import WorkbenchError
 from workbench.models.base import ModelProvider
@@ -212,10 +213,14 @@ class MainScreen(
         return self.project.run
 
     def run_flow(
-        self, request: flows.RunRequest, provider: ModelProvider, cancel: CancelToken
+        self,
+        request: flows.RunRequest,
+        provider: ModelProvider,
+        cancel: CancelToken,
+        backends: CsiBackends,
     ) -> AsyncIterator[flows.PipelineEvent]:
         """Build if the sources changed, then run."""
-        return flows.run(self.project, request, provider, cancel=cancel)
+        return flows.run(self.project, request, provider, cancel=cancel, backends=backends)
 
     def describe_target(self) -> SkillProject | Path:
         return self.project

@@ -24,6 +24,7 @@ from workbench.tui.screens.dialogs import Choice, CompareRuns, RunDetails
 from workbench.tui.widgets.output import OutputTabs
 
 if TYPE_CHECKING:
+    from workbench.csi.backends import CsiBackends
     from workbench.tui.screens.main import MainScreen
 
 TASK_GROUP = "task"
@@ -141,11 +142,12 @@ class RunActions:
         self.task_runs = True
         token = CancelToken()
         provider = await self.open_provider(request.provider or self.run_panel.provider_name)
-        if provider is None:
+        backends = self.open_backends()
+        if provider is None or backends is None:
             self.run_panel.activity = ""
             return
         try:
-            async for event in self.run_flow(request, provider, token):
+            async for event in self.run_flow(request, provider, token, backends):
                 if isinstance(event, BuildStarted):
                     self.run_panel.activity = "Building"
                 elif isinstance(event, flows.RunStarted):
@@ -158,7 +160,16 @@ class RunActions:
             # A cancelled worker leaves the flow unclosed until it is collected: stop the
             # skill now (a no-op if the run ended).
             token.cancel()
+            backends.close()
             self.run_panel.activity = ""
+
+    def open_backends(self: MainScreen) -> CsiBackends | None:
+        """The document index and tools from the config, for one run (None: it said why)."""
+        try:
+            return flows.open_backends(self.config, self.root)
+        except WorkbenchError as error:
+            self.notify(str(error), title="Documents and tools", severity="error", timeout=8)
+            return None
 
     def show_event(self: MainScreen, event: Any) -> None:
         output = self.output

@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Static
 
+from workbench.tools.kernel import readable_tool_event
 from workbench.tui.text import shown
 
 #: How often queued events are put on screen.
@@ -48,6 +49,8 @@ class MessageView(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._messages: list[_Message] = []
+        #: What is on screen, in order: messages and the tool lines between them.
+        self._items: list[_Message | Static] = []
         self._queued: list[dict[str, Any]] = []
         self._timer: Timer | None = None
         #: Events applied since the last clear (the run's result holds them all).
@@ -58,6 +61,7 @@ class MessageView(Vertical):
     def clear(self) -> None:
         self._queued = []
         self._messages = []
+        self._items = []
         self._events = []
         self.applied = 0
         self.remove_children()
@@ -91,7 +95,10 @@ class MessageView(Vertical):
     def text(self) -> str:
         """Everything on screen, as text (for tests and copying)."""
         parts = []
-        for message in self._messages:
+        for message in self._items:
+            if isinstance(message, Static):
+                parts.append(str(message.content))
+                continue
             parts.append(f"[{message.role.content}]")
             if message.reasoning_text:
                 parts.append(f"(reasoning) {message.reasoning_text}")
@@ -105,6 +112,15 @@ class MessageView(Vertical):
         changed: dict[int, _Message] = {}
         for event in events:
             kind = event.get("type")
+            if kind == "tool":  # the kernel's `event: tool`, between messages
+                line = Static(
+                    shown(f"⚙ {readable_tool_event(event.get('event') or {})}"),
+                    classes="message-tool",
+                    markup=False,
+                )
+                self._items.append(line)
+                self.mount(line)
+                continue
             if kind == "begin" or not self._messages:
                 self._begin(str(event.get("role") or "assistant") if kind == "begin" else "?")
             message = self._messages[-1]
@@ -132,6 +148,7 @@ class MessageView(Vertical):
         reasoning.display = payload.display = False
         box = Vertical(role_label, reasoning, live, payload, classes="message")
         self._messages.append(_Message(box, role_label, reasoning, live, payload))
+        self._items.append(self._messages[-1])
         self.mount(box)
 
     def _show_message(self, message: _Message) -> None:

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 from workbench.build.diagnostics import Diagnostic
 from workbench.csi.readable import one_line
 from workbench.csi.record import CsiCall
-from workbench.run.runtime import RunResult
+from workbench.run.results import RunResult
 from workbench.tui.state import RunRecord
 from workbench.tui.text import plain, shown
 from workbench.tui.widgets.messages import MessageView

@@ -59,7 +59,51 @@ def run(csi: Csi, input: Input) -> Output:
 
         chunks = csi.chunk(input.text, ChunkParams(input.model, max_tokens=4))
         return Output(answer="/".join(c.text for c in chunks))
+    if input.call == "everything":
+        return Output(answer=json.dumps(everything(csi, input.text, input.model)))
     if input.call == "fail":
         csi.complete(input.model, input.text, CompletionParams(max_tokens=4))
         raise ValueError(f"cannot handle {input.text!r}")
     return Output(answer=f"unknown call {input.call}")
+
+
+def everything(csi: Csi, text: str, model: str) -> dict:
+    """Every CSI function besides inference, for the test of the whole CSI offline: `text`
+    is JSON naming what to ask."""
+    from pharia_skill import (
+        ChunkParams,
+        DocumentPath,
+        EqualTo,
+        IndexPath,
+        Language,
+        MetadataFilter,
+        ToolError,
+        With,
+    )
+
+    asked = json.loads(text)
+    index = IndexPath(asked["namespace"], asked["collection"], "asym")
+    chunks = csi.chunk(asked["long"], ChunkParams(model, max_tokens=asked["size"], overlap=2))
+    found = csi.search(index, asked["query"], max_results=5)
+    only = [With([MetadataFilter(asked["field"], EqualTo(asked["value"]))])]
+    narrowed = csi.search(index, asked["query"], max_results=5, filters=only)
+    path = DocumentPath(asked["namespace"], asked["collection"], asked["document"])
+    document = csi.document(path)
+    try:
+        failed = csi.invoke_tool("fail", reason="out of cheese").text()
+    except ToolError as error:
+        failed = f"error: {error.message}"
+    return {
+        "languages": [
+            getattr(csi.select_language(said, [Language.English, Language.German]), "value", None)
+            for said in asked["said"]
+        ],
+        "chunks": [[c.text, c.character_offset] for c in chunks],
+        "search": [[r.document_path.name, r.content] for r in found],
+        "narrowed": [r.document_path.name for r in narrowed],
+        "document": [getattr(c, "text", None) for c in document.contents],
+        "metadata": csi.document_metadata(path),
+        "tools": sorted(tool.name for tool in csi.list_tools()),
+        "added": csi.invoke_tool("add", a=2, b=3).text(),
+        "failed": failed,
+    }

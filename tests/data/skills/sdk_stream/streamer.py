@@ -26,6 +26,18 @@ def run(csi: Csi, writer: MessageWriter[Payload], input: Input) -> None:
         writer.append_to_message(" then more")
         writer.end_message(Payload(words=3))
         return
+    if input.topic == "tools":  # the kernel streams `event: tool` around each call
+        from pharia_skill import InvokeRequest, ToolOutput
+
+        results = csi.invoke_tool_concurrent(
+            [InvokeRequest("add", {"a": 2, "b": 3}), InvokeRequest("fail", {"reason": "no"})]
+        )
+        writer.begin_message("assistant")
+        for result in results:
+            told = result.text() if isinstance(result, ToolOutput) else f"error: {result.message}"
+            writer.append_to_message(told + "\n")
+        writer.end_message(Payload(words=len(results)))
+        return
     response = csi.chat_stream(input.model, [Message.user(f"Tell me about {input.topic}")])
     writer.begin_message("assistant")
     words = 0
