@@ -125,14 +125,20 @@ async def test_a_parameter_the_provider_ignores_is_marked_in_the_trace(
         assert "! temperature has no effect: the echo provider always gives" in detail
         assert "  prompt: Say hi" in detail
 
-        screen.run_panel.input_text = '{"call": "chunk"}'  # the workbench serves no chunking
+        # Chunking is served; the search after it finds no documents/ in the project.
+        asked = {"namespace": "n", "collection": "c", "long": "x", "size": 4, "query": "q"}
+        screen.run_panel.input_text = json.dumps({"call": "everything", "text": json.dumps(asked)})
         await pilot.press("f5")
         await settle(pilot)
-        row = [str(cell) for cell in screen.query_one("#trace", DataTable).get_row_at(0)]
-        assert row[0:2] == [FAILED_MARK, "chunk-with-offsets"]
-        assert abbreviates(row[7], "failed: The skill called `chunk-with-offsets`, but")
+        table = screen.query_one("#trace", DataTable)
+        rows = [[str(cell) for cell in table.get_row_at(n)] for n in range(table.row_count)]
+        assert [row[1] for row in rows] == ["chunk-with-offsets", "search"]
+        assert rows[1][0] == FAILED_MARK
+        assert abbreviates(rows[1][7], "failed: There is no collection n/c in this project")
+        table.move_cursor(row=1)
+        await pilot.pause()
         detail = str(screen.query_one("#trace-detail", Static).content)
-        assert "error: The skill called `chunk-with-offsets`, but the workbench does not" in detail
+        assert "error: There is no collection n/c in this project: put its documents" in detail
 
 
 async def test_the_skill_tab_shows_world_description_and_schemas(skill_copy: Path, runtime) -> None:
