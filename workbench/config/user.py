@@ -34,6 +34,7 @@ Nothing is created at import time; the file is written only when a setting chang
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -153,6 +154,24 @@ def save_provider(config: UserConfig, settings: ProviderSettings) -> UserConfig:
     table = tomlkit.table()
     table.update(settings.to_toml())
     providers[settings.name] = table
+    _write(config.path, document)
+    return load_config(config.path)
+
+
+def save_backends(
+    config: UserConfig, documents: DocumentSettings, mcp_servers: Sequence[str]
+) -> UserConfig:
+    """Replace `[documents]` and `[tools]` (the F8 dialog's second form); returns the config
+    as it is now. Nothing secret: the Document Index's token is in the keyring."""
+    document = _document(config.path)
+    table = tomlkit.table()
+    table["backend"] = documents.backend
+    if documents.url:
+        table["url"] = documents.url
+    document["documents"] = table
+    tools = tomlkit.table()
+    tools["mcp-servers"] = list(mcp_servers)
+    document["tools"] = tools
     _write(config.path, document)
     return load_config(config.path)
 

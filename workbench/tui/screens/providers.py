@@ -81,6 +81,7 @@ class ProvidersScreen(ReportsWorkerFailures, ModalScreen[UserConfig | None]):
                 with Horizontal(classes="dialog-buttons"):
                     yield Button("Test connection", id="test")
                     yield Button("Save", id="save", variant="primary")
+                    yield Button("Documents & tools", id="backends")
                     yield Button("Close", id="close")
                 yield Static("", id="provider-result", markup=False)
 
@@ -154,11 +155,22 @@ class ProvidersScreen(ReportsWorkerFailures, ModalScreen[UserConfig | None]):
             self._save()
         elif event.button.id == "test":
             self._test()
+        elif event.button.id == "backends":
+            self._open_backends()
         else:
             self.action_close()
 
     def action_close(self) -> None:
         self.dismiss(self.config if self.changed else None)
+
+    def _open_backends(self) -> None:
+        from workbench.tui.screens.backends import BackendsScreen
+
+        def saved(config: UserConfig | None) -> None:
+            if config is not None:
+                self.config, self.changed = config, True
+
+        self.app.push_screen(BackendsScreen(self.config, self.catalog.secrets), saved)
 
     def show_status(self, text: str, error: bool = False) -> None:
         self._say(text, error)
