@@ -15,40 +15,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+from bench_common import REPOSITORY, Row, median_of, print_rows, timed_command
+
 sys.path.insert(0, str(REPOSITORY))
 
-from workbench import flows  # noqa: E402
-from workbench.build.commands import build_command, tool_env  # noqa: E402
-from workbench.models import EchoProvider  # noqa: E402
-from workbench.project.model import load_project  # noqa: E402
-from workbench.run.pool import RunnerPool  # noqa: E402
+from workbench import flows
+from workbench.build.commands import build_command, tool_env
+from workbench.models import EchoProvider
+from workbench.project.model import load_project
+from workbench.run.pool import RunnerPool
 
 WORKBENCH = [sys.executable, "-m", "workbench.cli"]
-
-
-def median_of(rounds: int, measure: Callable[[int], float]) -> float:
-    return statistics.median(measure(n) for n in range(rounds))
-
-
-def command(args: list[str], *, ok: bool = True) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, check=False)
-    took = time.perf_counter() - started
-    if (done.returncode == 0) != ok:
-        raise SystemExit(f"{args} ended with {done.returncode}: {done.stderr[-2000:]}")
-    return took
 
 
 def edit(module: Path, n: int) -> None:
@@ -77,67 +62,71 @@ def in_process(project_dir: Path, pool: RunnerPool, n: int, component: bool) -> 
     return time.perf_counter() - started
 
 
-def main() -> None:
-    options = argparse.ArgumentParser()
-    options.add_argument("--rounds", type=int, default=5)
-    rounds = options.parse_args().rounds
-    rows: list[tuple[str, float, float]] = []
+def measure(rounds: int = 5) -> list[Row]:
+    """The five edit-loop rows, in the order of the benchmark table."""
+    slow = max(2, rounds // 2)  # rounds of the baselines that build a component each time
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory() as scratch:
         project_dir = Path(scratch) / "haiku"
         shutil.copytree(REPOSITORY / "examples/haiku", project_dir)
         module = project_dir / "haiku.py"
         pool = RunnerPool()
-        pool.wait_ready()
-        in_process(project_dir, pool, 0, component=False)  # builds the runtime, compiles it
-        instant = median_of(rounds, lambda n: in_process(project_dir, pool, n + 1, False))
-        full = median_of(
-            max(2, rounds // 2), lambda n: in_process(project_dir, pool, n + 100, True)
-        )
-        rows.append(("edit -> output, instant run (in process)", instant, full))
-        pool.close()
+        try:
+            pool.wait_ready()
+            in_process(project_dir, pool, 0, component=False)  # builds the runtime, compiles it
+            instant = median_of(rounds, lambda n: in_process(project_dir, pool, n + 1, False))
+            full = median_of(slow, lambda n: in_process(project_dir, pool, n + 100, True))
+        finally:
+            pool.close()
+        rows.append(Row("instant", "edit -> output, instant run (in process)", instant, full))
 
         def cli(n: int, *flags: str) -> float:
             module.write_text(module.read_text() + f"\n# cli {n}\n")
-            return command([*WORKBENCH, "run", str(project_dir), "-i", "oak", *flags])
+            return timed_command([*WORKBENCH, "run", str(project_dir), "-i", "oak", *flags])
 
         fresh = median_of(rounds, lambda n: cli(n))
-        forced = median_of(max(2, rounds // 2), lambda n: cli(n + 100, "--component"))
-        rows.append(("edit -> output, workbench run (fresh process)", fresh, forced))
+        forced = median_of(slow, lambda n: cli(n + 100, "--component"))
+        rows.append(
+            Row("fresh-run", "edit -> output, workbench run (fresh process)", fresh, forced)
+        )
 
         good = module.read_text()
         module.write_text(good + "\ndef broken(:\n")
-        ours = median_of(
-            rounds, lambda n: command([*WORKBENCH, "run", str(project_dir), "-i", "x"], ok=False)
-        )
+        failing_run = [*WORKBENCH, "run", str(project_dir), "-i", "x"]
+        ours = median_of(rounds, lambda n: timed_command(failing_run, ok=False))
         project = load_project(project_dir)
         bare = build_command(project, Path(scratch) / "bare.wasm")
         env = tool_env(None)
 
-        def bare_build(n: int, ok: bool) -> float:
+        def bare_build(ok: bool) -> float:
             started = time.perf_counter()
             done = subprocess.run(bare, cwd=project_dir, env=env, capture_output=True, check=False)
             assert (done.returncode == 0) == ok, done.stderr[-2000:]
             return time.perf_counter() - started
 
-        theirs = median_of(max(2, rounds // 2), lambda n: bare_build(n, False))
-        rows.append(("syntax error reported after an edit", ours, theirs))
+        theirs = median_of(slow, lambda n: bare_build(False))
+        rows.append(Row("syntax-error", "syntax error reported after an edit", ours, theirs))
         module.write_text(good)
 
-        built = median_of(
-            max(2, rounds // 2),
-            lambda n: command([*WORKBENCH, "build", str(project_dir), "--force"]),
+        # Alternating, so that whatever else the machine does weighs on both alike.
+        forced_builds: list[float] = []
+        bare_builds: list[float] = []
+        for _ in range(rounds):
+            forced_builds.append(timed_command([*WORKBENCH, "build", str(project_dir), "--force"]))
+            bare_builds.append(bare_build(True))
+        built, plain = statistics.median(forced_builds), statistics.median(bare_builds)
+        rows.append(Row("full-build", "full build (workbench build --force)", built, plain))
+        unchanged = median_of(
+            rounds, lambda n: timed_command([*WORKBENCH, "build", str(project_dir)])
         )
-        plain = median_of(max(2, rounds // 2), lambda n: bare_build(n, True))
-        rows.append(("full build (workbench build --force)", built, plain))
-        unchanged = median_of(rounds, lambda n: command([*WORKBENCH, "build", str(project_dir)]))
-        rows.append(("unchanged rebuild (fresh process)", unchanged, built))
+        rows.append(Row("unchanged-rebuild", "unchanged rebuild (fresh process)", unchanged, built))
+    return rows
 
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
-    print(f"{'benchmark':<48} {'median s':>9} {'baseline s':>11} {'ratio':>7}")
-    for name, value, baseline in rows:
-        print(f"{name:<48} {value:>9.3f} {baseline:>11.3f} {value / baseline:>7.3f}")
+
+def main() -> None:
+    options = argparse.ArgumentParser()
+    options.add_argument("--rounds", type=int, default=5)
+    print_rows(measure(options.parse_args().rounds))
 
 
 if __name__ == "__main__":

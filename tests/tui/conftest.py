@@ -30,7 +30,7 @@ def app_for(folder: Path, runtime: SkillRuntime, **config: object) -> WorkbenchA
     config.setdefault("prepare_runtime", False)
     config.setdefault("build_behind_instant", False)
     settings = UserConfig(path=config_file(), cursor_blink=False, **config)  # type: ignore[arg-type]
-    return make_app(folder, config=settings, runtime=runtime)
+    return make_app(folder, config=settings)  # runs go through the worker pool
 
 
 #: Workers that run as long as their screen does (the disk watcher): not a task to wait for.

@@ -65,6 +65,15 @@ async def help_screen(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def documents_and_tools(pilot: Pilot) -> None:
+    """F8, then its Documents & tools form: the local index's note, the MCP servers."""
+    await settle(pilot)
+    await pilot.press("f8")
+    await pilot.pause()
+    await pilot.click("#backends")
+    await pilot.pause()
+
+
 async def empty_project(pilot: Pilot) -> None:
     await pilot.pause()
 
@@ -78,6 +87,7 @@ STATES: dict[str, tuple[str, State]] = {
     "run-with-trace": ("haiku", run_with_trace),
     "message-stream": ("stream", message_stream),
     "skill-tab": ("skill", skill_tab),
+    "documents-and-tools": ("haiku", documents_and_tools),
     "help": ("haiku", help_screen),
 }
 

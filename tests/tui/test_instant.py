@@ -53,10 +53,11 @@ async def test_the_app_prepares_the_runtime_builds_behind_and_confirms_in_watch_
         haiku_copy, runtime, prepare_runtime=True, build_behind_instant=True, confirm_instant=True
     )
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, rounds=200)  # the development runtime's build
         screen = app.screen
         assert isinstance(screen, MainScreen)
-        assert instant.runtime_path(screen.project).is_file()
+        # The development runtime is built once the screen shows.
+        await until(lambda: instant.runtime_path(screen.project).is_file(), within=300)
+        await settle(pilot, rounds=200)
         await pilot.press("f2", "f5")
         await settle(pilot, rounds=400)  # the run, the build behind it, the confirmation
         first, confirmed = screen.history.records

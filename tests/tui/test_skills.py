@@ -4,7 +4,6 @@ skill's schema refuses, and a component file opened on its own."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import shutil
 import time
@@ -286,21 +285,18 @@ async def test_a_missing_component_file_ends_the_app_with_a_sentence(
     assert app.return_code == 1
 
 
-async def test_thousands_of_appends_keep_the_app_responsive(stream_copy: Path, runtime) -> None:
+async def test_thousands_of_appends_are_all_shown(stream_copy: Path, runtime) -> None:
+    # How responsive the app stays is measured in bench/ (key echo), not asserted here.
     app = app_for(stream_copy, runtime)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
         # The echo model streams the reply a word an event: 3,000 appends, each written on.
         screen.run_panel.input_text = json.dumps({"topic": ("oat " * 3000).strip()})
-        ticks: list[float] = [time.monotonic()]
-        app.set_interval(0.02, lambda: ticks.append(time.monotonic()))
         await pilot.press("f5")
         await settle(pilot)
         result = screen.history.records[0].result
         assert result.ok and len(result.messages) > 3000
-        longest = max(b - a for a, b in itertools.pairwise(ticks))
-        assert longest < 0.5, f"the app stood still for {longest:.2f} s"
         assert screen.output.messages.text.startswith(f"[assistant]\n{result.output}\npayload:")
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 T = TypeVar("T")
+#: How much lower than the workbench a build's tools run (nice(1) increments).
+BUILD_NICENESS = 10
 
 StreamName = Literal["stdout", "stderr"]
 
@@ -58,6 +60,10 @@ class Subprocess:
             # Its own process group, so stopping it stops all it started too.
             start_new_session=True,
         )
+        # Below the app in the scheduler: a build takes every core it can get, and the key
+        # just typed must still echo at once (no preexec_fn: unsafe with threads running).
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, process.pid, BUILD_NICENESS)
         return cls(process)
 
     async def lines(self, deadline: float | None = None) -> AsyncIterator[tuple[StreamName, str]]:

@@ -1,6 +1,6 @@
-"""The Textual app: one factory builds it from explicit parts (config, runtime, secret
-store), and the CLI and the tests both call it. It opens a skill project (a folder), or a
-component file (`.wasm`) on its own: that one is run, not edited or built."""
+"""The Textual app: one factory builds it from explicit parts (config, secret store), and
+the CLI and the tests both call it. It opens a skill project (a folder), or a component file
+(`.wasm`) on its own: that one is run, not edited or built."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from workbench.errors import ProjectError, WorkbenchError
 from workbench.models.catalog import ProviderCatalog
 from workbench.project.model import load_project
 from workbench.project.scaffold import create_project
-from workbench.run.runtime import SkillRuntime
 from workbench.tui.keys import effective_keys, keymap_conflicts, unknown_ids
 from workbench.tui.screens.base import ReportsWorkerFailures
 from workbench.tui.screens.component import ComponentScreen
@@ -54,7 +53,6 @@ class WorkbenchApp(ReportsWorkerFailures, App[None]):
         self,
         folder: Path,
         config: UserConfig,
-        runtime: SkillRuntime,
         secrets: SecretStore,
         component: Path | None = None,
     ) -> None:
@@ -65,7 +63,6 @@ class WorkbenchApp(ReportsWorkerFailures, App[None]):
         self.component = component
         self.config = config
         self.secrets = secrets
-        self.runtime = runtime
 
     def on_mount(self) -> None:
         if self.config.theme in self.available_themes:
@@ -127,7 +124,7 @@ class WorkbenchApp(ReportsWorkerFailures, App[None]):
                     problem = str(create_error)
             self.notify(f"Created the skill {name} from the template.", timeout=4)
         catalog = ProviderCatalog(self.config.providers, self.secrets, project.root)
-        await self.push_screen(MainScreen(project, catalog, self.runtime, self.config))
+        await self.push_screen(MainScreen(project, catalog, self.config))
 
     async def _open_component(self, component: Path) -> None:
         if not component.is_file():
@@ -137,7 +134,7 @@ class WorkbenchApp(ReportsWorkerFailures, App[None]):
             )
             return
         catalog = ProviderCatalog(self.config.providers, self.secrets, component.parent)
-        await self.push_screen(ComponentScreen(component, catalog, self.runtime, self.config))
+        await self.push_screen(ComponentScreen(component, catalog, self.config))
 
     @property
     def main_screen(self) -> MainScreen | None:
@@ -213,7 +210,6 @@ def make_app(
     path: Path | str = ".",
     *,
     config: UserConfig | None = None,
-    runtime: SkillRuntime | None = None,
     secrets: SecretStore | None = None,
 ) -> WorkbenchApp:
     """The app on the skill project in the folder `path`, or on the component file `path`
@@ -223,7 +219,6 @@ def make_app(
     return WorkbenchApp(
         folder=path.parent if component is not None else path,
         config=config or load_config(),
-        runtime=runtime or SkillRuntime(),
         secrets=secrets or SecretStore(),
         component=component,
     )

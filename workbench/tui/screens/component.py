@@ -18,7 +18,6 @@ from workbench.csi.backends import CsiBackends
 from workbench.models.base import ModelProvider
 from workbench.models.catalog import ProviderCatalog
 from workbench.project.model import RunDefaults
-from workbench.run.runtime import SkillRuntime
 from workbench.tui.screens.main import MainScreen
 from workbench.tui.text import shown
 from workbench.tui.widgets.output import OutputTabs
@@ -36,13 +35,12 @@ class ComponentScreen(MainScreen):
         self,
         component: Path,
         catalog: ProviderCatalog,
-        runtime: SkillRuntime,
         config: UserConfig,
     ) -> None:
         # Not MainScreen.__init__: there is no project.
         super(MainScreen, self).__init__()
         self.component_file = component
-        self.init_screen(catalog, runtime, config)
+        self.init_screen(catalog, config)
 
     def compose(self) -> ComposeResult:
         yield Header()

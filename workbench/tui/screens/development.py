@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from textual.worker import Worker
+
 from workbench import flows
 from workbench.build.builder import BuildFailed, BuildLog, BuildStarted, BuildSucceeded
 from workbench.cancel import CancelToken
@@ -54,10 +56,15 @@ class DevelopmentActions:
             work, group=group, exclusive=True, exit_on_error=False, description=description
         )
 
+    def on_worker_state_changed(self: MainScreen, event: Worker.StateChanged) -> None:
+        """Escape cancels background work: the footer says so only while there is some."""
+        if event.worker.group in BACKGROUND_GROUPS:
+            self.refresh_bindings()
+
     def cancel_background_work(self: MainScreen) -> None:
         for group in BACKGROUND_GROUPS:
             self.workers.cancel_group(self, group)
-        self.run_panel.say("Cancelled the work behind the last run.")
+        self.run_panel.say("Cancelled the work in the background.")
 
     # The development runtime -----------------------------------------------------------
     def prepare_runtime(self: MainScreen) -> None:
@@ -67,9 +74,7 @@ class DevelopmentActions:
     async def _prepare_runtime(self: MainScreen) -> None:
         async for event in flows.prepare_runtime(self.project):
             if isinstance(event, BuildSucceeded) and not event.cached:
-                self.run_panel.say(
-                    f"Instant runs ready: the development runtime built in {event.duration:.0f} s."
-                )
+                self.run_panel.say(f"Instant runs ready (built in {event.duration:.0f} s).")
             elif isinstance(event, BuildFailed):
                 # F5 then builds the component instead, and says why the runtime did not build.
                 self.run_panel.say("No instant runs: the development runtime did not build.")

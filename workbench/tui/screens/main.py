@@ -31,7 +31,6 @@ from workbench.errors import WorkbenchError
 from workbench.models.base import ModelProvider
 from workbench.models.catalog import ProviderCatalog
 from workbench.project.model import RunDefaults, SkillProject, load_project
-from workbench.run.runtime import SkillRuntime
 from workbench.tui.messages import OpenLocation
 from workbench.tui.screens.base import ReportsWorkerFailures
 from workbench.tui.screens.development import DevelopmentActions
@@ -45,6 +44,9 @@ from workbench.tui.widgets.editor import Editor
 from workbench.tui.widgets.file_list import FileList
 from workbench.tui.widgets.output import OutputTabs
 from workbench.tui.widgets.run_panel import RunPanel
+
+#: How long after the screen shows the development runtime starts building.
+RUNTIME_DELAY_SECONDS = 0.5
 
 #: (key with alt, tab id, label) for each tab of the output.
 OUTPUT_TABS = (
@@ -179,19 +181,15 @@ class MainScreen(
         self,
         project: SkillProject,
         catalog: ProviderCatalog,
-        runtime: SkillRuntime,
         config: UserConfig,
     ) -> None:
         super().__init__()
         self.project = project
-        self.init_screen(catalog, runtime, config)
+        self.init_screen(catalog, config)
 
-    def init_screen(
-        self, catalog: ProviderCatalog, runtime: SkillRuntime, config: UserConfig
-    ) -> None:
+    def init_screen(self, catalog: ProviderCatalog, config: UserConfig) -> None:
         """What every main screen has, with a project or with a component file alone."""
         self.catalog = catalog
-        self.runtime = runtime
         self.config = config
         self.history = RunHistory()
         self.init_running()
@@ -258,7 +256,8 @@ class MainScreen(
         self.editor.text_area.focus()
         self.start_watching_disk()
         self.refresh_description()
-        self.prepare_runtime()
+        # After the first frame: a build takes the cores the app needs to show itself.
+        self.set_timer(RUNTIME_DELAY_SECONDS, self.prepare_runtime)
 
     def on_unmount(self) -> None:
         self.stop_watching_disk()
