@@ -47,6 +47,10 @@ def _dispatch(argv: list[str]) -> int:
         from workbench.cli import publishing
 
         return asyncio.run(getattr(publishing, args.command)(args))
+    if args.command == "serve":
+        from workbench.cli import serve
+
+        return serve.serve(args)
     if args.command == "docs":
         from workbench.cli import documents
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from workbench import __version__
 from workbench.cli.documents import add_parsers as add_document_parsers
+from workbench.cli.serve import add_parsers as add_serve_parsers
 from workbench.project.scaffold import TEMPLATE_NAMES
 
 SUBCOMMANDS = (
@@ -19,6 +20,7 @@ SUBCOMMANDS = (
     "models",
     "key",
     "docs",
+    "serve",
     "publish",
     "tags",
     "login",
@@ -191,6 +193,7 @@ def parser() -> argparse.ArgumentParser:
     logout = commands.add_parser("logout", help="forget a registry's credentials")
     logout.add_argument("registry", help="HOST[:PORT]")
     add_document_parsers(commands)
+    add_serve_parsers(commands)
     return parser
 
 

@@ -3,8 +3,9 @@
 The skill gets an empty sandbox: no files, no environment, no sockets. Its stdout and stderr
 are captured, its CSI imports are linked from its world's table (run/worlds/), a message
 stream's messages are passed on as they are written, and every run is bounded by a timeout
-and a memory limit. Epoch interruption is engine-wide, so runs on one runtime are serialized
-and each run owns the epoch while it lasts.
+and a memory limit. Runs on one runtime proceed at once, each on its caller's thread: the
+engine's epoch ticks for all of them and each store decides on every tick whether its own run
+goes on (run/deadlines.py), so a timeout or a cancel stops only its own run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from workbench.csi.host import CsiHost
 from workbench.errors import ComponentError
 from workbench.run.captured_output import CapturedOutput, OutputListener
 from workbench.run.captured_output import Stream as Stream  # the front-ends name it here
+from workbench.run.deadlines import EpochClock
 from workbench.run.failures import explain_failure
 from workbench.run.linking import (
     STREAM_OUTPUT_TYPE,
@@ -57,8 +59,12 @@ def _settle_wasmtime_threads() -> None:
     time.sleep(0.01)
 
 
+#: How long a skill's metadata() may take (it only returns what the build computed).
+METADATA_TIMEOUT = 10.0
+
+
 class SkillRuntime:
-    """Loads and runs skill components. Thread-safe; runs on one runtime take turns."""
+    """Loads and runs skill components. Thread-safe: runs on one runtime proceed at once."""
 
     _exit_hook_installed = False
 
@@ -69,7 +75,7 @@ class SkillRuntime:
         self.engine = Engine(config)
         self._loaded: dict[tuple[Path, int, int], LoadedComponent] = {}
         self._load_lock = threading.Lock()
-        self._run_lock = threading.Lock()
+        self._clock = EpochClock(self.engine)
         if not SkillRuntime._exit_hook_installed:
             atexit.register(_settle_wasmtime_threads)
             SkillRuntime._exit_hook_installed = True
@@ -167,14 +173,11 @@ class SkillRuntime:
         load_seconds = time.perf_counter() - started
         result.world = loaded.world.name
         result.skill_kind = loaded.world.kind
-        with self._run_lock:
-            self._run_locked(
-                loaded, input, host, limits, sandbox_paths, on_output, on_message, result
-            )
+        self._run_loaded(loaded, input, host, limits, sandbox_paths, on_output, on_message, result)
         result.timings = RunTimings(load_seconds, result.timings.instantiate, result.timings.run)
         return result
 
-    def _run_locked(
+    def _run_loaded(
         self,
         loaded: LoadedComponent,
         input: str,
@@ -194,30 +197,21 @@ class SkillRuntime:
                 with contextlib.suppress(Exception):  # a listener's bug must not break the run
                     on_message(event)
 
-        stopped_because: list[str] = []
-
-        def interrupt(reason: str) -> None:
-            if not stopped_because:
-                stopped_because.append(reason)
-                host.stopped.set()  # a model call in progress stops waiting
-                self.engine.increment_epoch()
-
         store = Store(self.engine)
         wasi = WasiConfig()  # no preopens, no env, no network: keep it that way
         wasi.stdout_custom = lambda data: captured.write("stdout", data)
         wasi.stderr_custom = lambda data: captured.write("stderr", data)
         store.set_wasi(wasi)
-        store.set_epoch_deadline(1)  # the next increment, made only for this run, stops it
         store.set_limits(memory_size=limits.memory_limit)
-        timer = threading.Timer(limits.timeout, interrupt, ("timeout",))
-        timer.daemon = True
-        stop_listening = host.cancel.add_listener(lambda: interrupt("cancelled"))
+        # On stop, a model call in progress stops waiting; the store traps on the next tick.
+        deadline = self._clock.start(limits.timeout, lambda _reason: host.stopped.set())
+        guard = deadline.guard(store)
+        stop_listening = host.cancel.add_listener(lambda: deadline.stop("cancelled"))
         instantiate = run = 0.0
         failure: Exception | None = None
         t0 = time.perf_counter()
         try:
             arguments = [encode_input(world, input)]
-            timer.start()
             linker = make_linker(self.engine, loaded.plan, host, message)
             if world.kind == "message-stream":
                 host.stream_tool_events(message)
@@ -236,10 +230,11 @@ class SkillRuntime:
             run = time.perf_counter() - t0 - instantiate
             failure = error
         finally:
-            timer.cancel()
+            self._clock.finish(deadline)
             stop_listening()
             host.stream_tool_events(None)
             store.close()
+            del guard  # wasmtime calls it no more once the store is closed
             time.sleep(0.001)  # see _settle_wasmtime_threads
         # Only now has the guest written its last: its unended last line is part of stderr,
         # of what the listener is told and of what explains a failure.
@@ -249,7 +244,12 @@ class SkillRuntime:
         if failure is not None:
             used = time.perf_counter() - t0
             result.error = explain_failure(
-                failure, stopped_because, result.stderr, limits, used, host.stopped_waiting_for
+                failure,
+                deadline.stopped_because,
+                result.stderr,
+                limits,
+                used,
+                host.stopped_waiting_for,
             )
         result.timings = RunTimings(0.0, instantiate, run)
 
@@ -259,23 +259,30 @@ class SkillRuntime:
         loaded = self.load(component_path)
         if loaded.world.kind != "function" or loaded.world.line.line == "0.2":
             return None
-        with self._run_lock:
-            store = Store(self.engine)
-            store.set_wasi(WasiConfig())
-            store.set_epoch_deadline(1)
-            try:
-                linker = make_linker(self.engine, loaded.plan, CsiHost(_NoModel()), lambda _e: None)
-                instance = linker.instantiate(store, loaded.component)
-                func = _find_export(instance, store, loaded.world, "metadata")
-                plain = to_plain(func(store), func.type(store).result)
-                func.post_return(store)
-            except Exception as error:  # a skill whose metadata traps: say so, once
+        store = Store(self.engine)
+        store.set_wasi(WasiConfig())
+        deadline = self._clock.start(METADATA_TIMEOUT)
+        guard = deadline.guard(store)
+        try:
+            linker = make_linker(self.engine, loaded.plan, CsiHost(_NoModel()), lambda _e: None)
+            instance = linker.instantiate(store, loaded.component)
+            func = _find_export(instance, store, loaded.world, "metadata")
+            plain = to_plain(func(store), func.type(store).result)
+            func.post_return(store)
+        except Exception as error:  # a skill whose metadata traps: say so, once
+            if deadline.stopped:
                 raise ComponentError(
-                    f"{component_path.name}: its metadata() failed ({_first_line(error)}); "
-                    "check the skill's description and schemas."
+                    f"{component_path.name}: its metadata() did not answer within "
+                    f"{METADATA_TIMEOUT:g} s; check the skill's description and schemas."
                 ) from None
-            finally:
-                store.close()
+            raise ComponentError(
+                f"{component_path.name}: its metadata() failed ({_first_line(error)}); "
+                "check the skill's description and schemas."
+            ) from None
+        finally:
+            self._clock.finish(deadline)
+            store.close()
+            del guard
         return SkillMetadata.from_plain(plain)
 
 
