@@ -46,12 +46,14 @@ def skill_server(projects: list[Path], sources: Any = (), cache: Path | None = N
 
 
 @pytest.fixture(scope="module")
-def served(haiku_project, sdk_skill_build, sdk_stream_build) -> Iterator[tuple[str, RequestLog]]:
+def served(
+    haiku_project, sdk_skill_build, sdk_stream_build
+) -> Iterator[tuple[str, RequestLog, SkillServer]]:
     projects = [haiku_project.root, sdk_skill_build[0].root, sdk_stream_build[0].root]
     log = RequestLog()
     server = skill_server(projects)
     with serve_in_background(make_app(server, log=log)) as running:
-        yield running.url, log
+        yield running.url, log, server
     server.close()
 
 
@@ -199,9 +201,7 @@ def test_tool_events_are_streamed_as_the_kernel_streams_them(sdk_stream_build) -
 
 
 def test_events_arrive_as_the_skill_writes_them(served) -> None:
-    from workbench.run.pool import shared_pool
-
-    url, log = served
+    url, log, server = served
     path = "/v1/skills/local/sdk_stream/message-stream"
     answered = len([e for e in log.entries() if e.path == path])
     # The skill writes "first", then sleeps a minute: what arrives before it wakes was
@@ -220,12 +220,12 @@ def test_events_arrive_as_the_skill_writes_them(served) -> None:
             "",
         ]
         assert len([e for e in log.entries() if e.path == path]) == answered, "still going"
-        assert shared_pool().running, "the skill is still asleep in its worker"
+        assert server.runner.running, "the skill is still asleep in its worker"
     for _ in range(400):  # the client is gone: the run is stopped and its worker freed
-        if not shared_pool().running and len(log.entries()) and log.entries()[-1].path == path:
+        if not server.runner.running and len(log.entries()) and log.entries()[-1].path == path:
             break
         time.sleep(0.05)
-    assert not shared_pool().running
+    assert not server.runner.running
     assert log.entries()[-1].path == path
 
 

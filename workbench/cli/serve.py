@@ -216,13 +216,14 @@ def _say_ready(
         print(f"  POST {url}/v1/skills/{terminal_safe(name)}/run")
     if not skills:
         print("  (no skills yet)")
-    print(f"For the SDK's DevCsi: PHARIA_KERNEL_ADDRESS={url}")
+    # On the DevCsi's line, so the lines before the log stay as they were.
     if otlp_url is not None and otlp_url.endswith(f":{DEFAULT_OTLP_PORT}"):
-        print(f"OpenTelemetry traces: {otlp_url}/v1/traces (the SDK's default) and {url}/v1/traces")
+        spans = f"its spans are taken at {otlp_url}/v1/traces (its default) and {url}/v1/traces"
+    elif otlp_url is not None:
+        spans = f"for its spans OTEL_EXPORTER_OTLP_ENDPOINT={otlp_url} (or {url})"
     else:
-        endpoint = otlp_url or url
-        also = f" (or {url})" if otlp_url else ""
-        print(f"OpenTelemetry traces: OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}{also}")
+        spans = f"for its spans OTEL_EXPORTER_OTLP_ENDPOINT={url}"
+    print(f"For the SDK's DevCsi: PHARIA_KERNEL_ADDRESS={url}; {spans}")
     if guarded:
         print(
             "Requests to /v1 and /csi need `Authorization: Bearer <the token>` (traces too: "

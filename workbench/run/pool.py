@@ -117,7 +117,10 @@ def _stderr_with_a_descriptor() -> Iterator[None]:
 class RunnerPool:
     """Runs skills in worker processes; `run` has `SkillRuntime.run`'s shape and contract."""
 
-    def __init__(self, *, warm: bool = True) -> None:
+    def __init__(self, *, warm: bool = True, idle_workers: int = IDLE_WORKERS) -> None:
+        #: How many idle workers are kept: a server running several skills at once keeps
+        #: one a run, or each run would start a fresh process.
+        self.idle_workers = idle_workers
         self._context = _context()
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []
@@ -178,7 +181,7 @@ class RunnerPool:
     def _release(self, worker: _Worker, healthy: bool) -> None:
         with self._lock:
             self._busy.discard(worker)
-            keep = healthy and not self._closed and len(self._idle) < IDLE_WORKERS
+            keep = healthy and not self._closed and len(self._idle) < self.idle_workers
             if keep:
                 self._idle.append(worker)
         if not keep:

@@ -22,6 +22,7 @@ from workbench.build.builder import BuildFailed, is_up_to_date
 from workbench.errors import ComponentError, WorkbenchError
 from workbench.project.kinds import ProjectKind
 from workbench.project.model import RunDefaults, SkillProject
+from workbench.run.pool import RunnerPool
 from workbench.run.results import RunResult
 from workbench.serve import kernel
 from workbench.serve.kernel import Refusal
@@ -81,6 +82,15 @@ class SkillServer:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _puller: Puller | None = None
     _slots: asyncio.Semaphore | None = None
+    _runner: RunnerPool | None = None
+
+    @property
+    def runner(self) -> RunnerPool:
+        """Worker processes for as many runs as run at once, kept between requests."""
+        with self._lock:
+            if self._runner is None:
+                self._runner = RunnerPool(idle_workers=self.max_runs)
+            return self._runner
 
     @property
     def home(self) -> Path:
@@ -103,6 +113,8 @@ class SkillServer:
         for backends in opened:
             backends.close()
         self.provider.close()
+        if self._runner is not None:
+            self._runner.close()
 
     # Finding ---------------------------------------------------------------------------------
     async def names(self) -> list[str]:
@@ -172,9 +184,13 @@ class SkillServer:
         )
         backends = self.backends_for(skill.root, skill.namespace)
         if isinstance(skill.target, SkillProject):
-            events = flows.run(skill.target, request, self.provider, backends=backends)
+            events = flows.run(
+                skill.target, request, self.provider, runner=self.runner, backends=backends
+            )
         else:
-            events = flows.run_component(skill.target, request, self.provider, backends=backends)
+            events = flows.run_component(
+                skill.target, request, self.provider, runner=self.runner, backends=backends
+            )
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_runs)
         async with self._slots:

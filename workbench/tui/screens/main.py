@@ -1,5 +1,6 @@
 """The main screen: files, editor, run panel and output. Editing lives here; building,
-running, history and the Skill tab in `RunActions`, the model provider in `ProviderActions`.
+running, history and the Skill tab in `RunActions`, the model provider in `ProviderActions`,
+serving the skill over HTTP (the Serve tab) in `ServeActions`.
 A component file on its own gets `ComponentScreen` (screens/component.py), a MainScreen
 without sources.
 
@@ -38,6 +39,7 @@ from workbench.tui.screens.disk_watch import DiskWatch
 from workbench.tui.screens.environment import EnvironmentActions
 from workbench.tui.screens.provider_actions import ProviderActions
 from workbench.tui.screens.running import RunActions
+from workbench.tui.screens.serving import SERVE_BINDINGS, SERVE_TAB_LETTER, ServeActions
 from workbench.tui.state import RunHistory
 from workbench.tui.text import shown
 from workbench.tui.widgets.editor import Editor
@@ -56,6 +58,7 @@ OUTPUT_TABS = (
     ("t", "trace", "CSI trace"),
     ("h", "history", "History"),
     ("s", "skill", "Skill"),
+    (SERVE_TAB_LETTER, "serve", "Serve"),
 )
 
 
@@ -65,6 +68,7 @@ class MainScreen(
     DevelopmentActions,
     EnvironmentActions,
     ProviderActions,
+    ServeActions,
     DiskWatch,
     Screen[None],
 ):
@@ -145,6 +149,7 @@ class MainScreen(
             show=False,
             tooltip="Compare the selected run in History with the one before it",
         ),
+        *SERVE_BINDINGS,
         # Priority: a terminal sends the letter with alt, and the editor would type it.
         *(
             Binding(
@@ -195,6 +200,7 @@ class MainScreen(
         self.init_running()
         self.init_development()
         self.init_disk_watch()
+        self.init_serving()
 
     # What the screen is about: a project (a component file alone overrides these) --------
     @property
@@ -245,6 +251,7 @@ class MainScreen(
 
     def on_mount(self) -> None:
         # Textual calls every class's on_mount: a subclass overrides this method instead.
+        self.show_not_serving()
         self.show_contents()
 
     def show_contents(self) -> None:
@@ -260,6 +267,7 @@ class MainScreen(
         self.set_timer(RUNTIME_DELAY_SECONDS, self.prepare_runtime)
 
     def on_unmount(self) -> None:
+        self.stop_serving()
         self.stop_watching_disk()
         self.catalog.close()
 

@@ -1,6 +1,6 @@
 """The output area: tabs for the result (a message stream's messages as they are written),
-the build log, the skill's prints, the CSI trace, the run history and what the skill is.
-Workers feed it; it never starts work itself."""
+the build log, the skill's prints, the CSI trace, the run history, what the skill is, and
+the requests of the local server (Serve). Workers feed it; it never starts work itself."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from workbench.run.results import RunResult
 from workbench.tui.state import RunRecord
 from workbench.tui.text import plain, shown
 from workbench.tui.widgets.messages import MessageView
+from workbench.tui.widgets.requests import RequestsView
 from workbench.tui.widgets.skill_info import SkillPanel
 from workbench.tui.widgets.trace import TracePane
 
@@ -55,6 +56,8 @@ class OutputTabs(Vertical):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
             with TabPane("Skill", id="tab-skill"):
                 yield SkillPanel(id="skill-panel")
+            with TabPane("Serve", id="tab-serve"):
+                yield RequestsView(id="serve-view")
 
     def on_mount(self) -> None:
         self.query_one(MessageView).display = False
@@ -113,6 +116,10 @@ class OutputTabs(Vertical):
     @property
     def skill_panel(self) -> SkillPanel:
         return self.query_one(SkillPanel)
+
+    @property
+    def requests(self) -> RequestsView:
+        return self.query_one(RequestsView)
 
     def start_run(self) -> None:
         self.query_one("#prints", Log).clear()
