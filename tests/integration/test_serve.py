@@ -412,3 +412,27 @@ def test_a_component_file_is_served_and_a_port_in_use_is_said(haiku_project) -> 
     finally:
         first.stop()
         server.close()
+
+
+def test_an_endless_loop_times_out_without_holding_up_the_other_runs(
+    haiku_project, behaviours_project, tmp_path
+) -> None:
+    looping = copy_project(behaviours_project.root, tmp_path / "behaviours", with_wit=False)
+    (looping / "workbench.toml").write_text("[run]\ntimeout = 3\n")
+    server = skill_server([haiku_project.root, looping])
+
+    async def loop_beside_haikus(url: str) -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+            return await asyncio.gather(
+                client.post("/v1/skills/local/behaviours/run", json="loop"),
+                *(client.post("/v1/skills/local/haiku/run", json=f"topic {n}") for n in range(8)),
+            )
+
+    with serve_in_background(make_app(server)) as running:
+        loop, *haikus = asyncio.run(loop_beside_haikus(running.url))
+    server.close()
+    assert loop.status_code == 400, loop.text
+    assert "time" in loop.text.lower(), loop.text  # stopped at its own limit
+    assert [answer.status_code for answer in haikus] == [200] * 8
+    for n, answer in enumerate(haikus):
+        assert f"Write a haiku about topic {n}\n" in answer.json()
