@@ -44,9 +44,7 @@ async def save_states(work: Path, projects: dict[str, Path]) -> None:
     from tests.conftest import copy_project
     from tests.tui.conftest import SIZE, app_for
     from tests.tui.states import STATES, empty_folder
-    from workbench.run.runtime import SkillRuntime
 
-    runtime = SkillRuntime()
     target = REPOSITORY / "screenshots"
     target.mkdir(exist_ok=True)
     for name, (folder_kind, state) in STATES.items():
@@ -57,7 +55,7 @@ async def save_states(work: Path, projects: dict[str, Path]) -> None:
         else:
             built = projects[folder_kind]
             folder = copy_project(built, scratch / built.name, with_wit=False)
-        app = app_for(folder, runtime)
+        app = app_for(folder)
         async with app.run_test(size=SIZE) as pilot:
             await state(pilot)
             app.save_screenshot(filename=f"{name}.svg", path=str(target))

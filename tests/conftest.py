@@ -5,6 +5,7 @@ per session with componentize-py (6-10 s and ~400 MiB a build) and shared read-o
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -15,7 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -81,6 +82,19 @@ T = TypeVar("T")
 
 async def collect(events: AsyncIterator[T]) -> list[T]:
     return [event async for event in events]
+
+
+def sse_events(text: str) -> list[tuple[str, Any]]:
+    """Server-sent events as (event, data), parsed as strictly as the SDK's DevCsi parses
+    them: each block exactly `event: X\ndata: Y`."""
+    found = []
+    for block in text.split("\n\n"):
+        if not block:
+            continue
+        event, data = block.split("\n")
+        assert event.startswith("event: ") and data.startswith("data: "), block
+        found.append((event.removeprefix("event: "), json.loads(data.removeprefix("data: "))))
+    return found
 
 
 def build_events(project: SkillProject, force: bool = False) -> list[BuildEvent]:

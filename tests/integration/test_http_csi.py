@@ -21,7 +21,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 
-from tests.conftest import SdkEnvironment
+from tests.conftest import SdkEnvironment, sse_events
 from workbench.cancel import CancelToken
 from workbench.csi.backends import CsiBackends
 from workbench.csi.host import CsiHost
@@ -332,18 +332,6 @@ def test_each_request_gets_its_own_host_and_is_heard_once(dev_csi, server):
 
 
 # --- what the SDK never sends -------------------------------------------------------------
-
-
-def sse_events(text: str) -> list[tuple[str, Any]]:
-    """Strictly as DevCsi reads them: `event: X\\ndata: Y` blocks."""
-    events = []
-    for block in text.split("\n\n"):
-        if not block:
-            continue
-        name, data = block.split("\n")
-        assert name.startswith("event: ") and data.startswith("data: "), block
-        events.append((name[7:], json.loads(data[6:])))
-    return events
 
 
 def test_a_backend_error_is_the_kernels_500_text(shaky):

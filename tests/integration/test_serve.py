@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import copy_project, run_workbench
+from tests.conftest import copy_project, run_workbench, sse_events
 from tests.servers.oci_registry import PASSWORD, USER, RunningRegistry, oci_registry
 from workbench import flows
 from workbench.config.user import load_config
@@ -61,18 +61,6 @@ def served(
 def client(served) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=served[0], timeout=120) as client:
         yield client
-
-
-def events_of(text: str) -> list[tuple[str, Any]]:
-    """SSE blocks as (event, data), parsed as strictly as the SDK's DevCsi parses them."""
-    found = []
-    for block in text.split("\n\n"):
-        if not block:
-            continue
-        event, data = block.split("\n")
-        assert event.startswith("event: ") and data.startswith("data: "), block
-        found.append((event.removeprefix("event: "), json.loads(data.removeprefix("data: "))))
-    return found
 
 
 def test_health_and_the_skills_listed(client) -> None:
@@ -146,9 +134,9 @@ def test_what_the_kernel_refuses_is_said_in_its_words(client) -> None:
     assert (streamed.status_code, streamed.text) == (400, kernel.IS_MESSAGE_STREAM)
     function = client.post("/v1/skills/local/haiku/message-stream", json="x")
     assert function.status_code == 200
-    assert events_of(function.text) == [("error", {"message": kernel.IS_FUNCTION})]
+    assert sse_events(function.text) == [("error", {"message": kernel.IS_FUNCTION})]
     missing = client.post("/v1/skills/local/nothing/message-stream", json={})
-    assert events_of(missing.text) == [("error", {"message": kernel.SKILL_NOT_CONFIGURED})]
+    assert sse_events(missing.text) == [("error", {"message": kernel.SKILL_NOT_CONFIGURED})]
 
 
 def test_a_message_stream_is_the_kernels_events(client) -> None:
@@ -156,7 +144,7 @@ def test_a_message_stream_is_the_kernels_events(client) -> None:
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/event-stream")
     assert answer.text.startswith('event: message\ndata: {"type":"begin"}\n\n')
-    events = events_of(answer.text)
+    events = sse_events(answer.text)
     assert {name for name, _ in events} == {"message"}
     kinds = [data["type"] for _, data in events]
     assert kinds[0] == "begin" and kinds[-1] == "end" and set(kinds[1:-1]) == {"append"}
@@ -165,7 +153,7 @@ def test_a_message_stream_is_the_kernels_events(client) -> None:
     assert events[-1][1] == {"type": "end", "payload": {"words": len(text.split())}}
 
     invalid = client.post("/v1/skills/local/sdk_stream/message-stream", json={"pause": 1})
-    ((name, data),) = events_of(invalid.text)
+    ((name, data),) = sse_events(invalid.text)
     assert name == "error" and data["message"].startswith(kernel.invalid_input(""))
 
 
@@ -187,7 +175,7 @@ def test_tool_events_are_streamed_as_the_kernel_streams_them(sdk_stream_build) -
                 json={"topic": "tools"},
                 timeout=120,
             )
-    events = events_of(answer.text)
+    events = sse_events(answer.text)
     tool_events = [data for name, data in events if name == "tool"]
     assert tool_events[:3] == [
         {"type": "begin", "name": "add"},

@@ -15,7 +15,6 @@ from textual.pilot import Pilot
 from tests.conftest import DATA, TimedEvents, built, copy_project
 from workbench.config.user import UserConfig
 from workbench.project.model import SkillProject
-from workbench.run.runtime import SkillRuntime
 from workbench.tui.app import WorkbenchApp, make_app
 
 SIZE = (120, 40)
@@ -25,12 +24,12 @@ def config_file() -> Path:
     return Path.home() / ".config/workbench/config.toml"  # HOME is the tests' own
 
 
-def app_for(folder: Path, runtime: SkillRuntime, **config: object) -> WorkbenchApp:
+def app_for(folder: Path, **config: object) -> WorkbenchApp:
     # Builds the app would start by itself (each 7-15 s) only where a test asks for them.
     config.setdefault("prepare_runtime", False)
     config.setdefault("build_behind_instant", False)
     settings = UserConfig(path=config_file(), cursor_blink=False, **config)  # type: ignore[arg-type]
-    return make_app(folder, config=settings)  # runs go through the worker pool
+    return make_app(folder, config=settings)
 
 
 #: Workers that run as long as their screen does (the disk watcher): not a task to wait for.

@@ -26,7 +26,7 @@ from workbench.csi.readable import one_line
 from workbench.csi.record import CsiCall
 from workbench.errors import RunError
 from workbench.flows import RunRequest
-from workbench.run.runtime import RunResult, SkillRuntime
+from workbench.run.results import RunResult
 from workbench.tui.screens.dialogs import Choice, CompareRuns, RunDetails
 from workbench.tui.screens.main import MainScreen
 from workbench.tui.state import RunHistory
@@ -71,10 +71,8 @@ def assert_nothing_unshowable(app: App) -> None:
 # The crashes of the issue, reproduced ----------------------------------------------------------
 
 
-async def test_markup_like_input_runs_and_an_unsaved_edit_survives(
-    haiku_copy: Path, runtime: SkillRuntime
-) -> None:
-    app = app_for(haiku_copy, runtime, save_before_build="ask")
+async def test_markup_like_input_runs_and_an_unsaved_edit_survives(haiku_copy: Path) -> None:
+    app = app_for(haiku_copy, save_before_build="ask")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -105,10 +103,8 @@ async def test_markup_like_input_runs_and_an_unsaved_edit_survives(
         assert screen.editor.text_area.text.startswith("# ")
 
 
-async def test_markup_like_model_and_prompt_show_literally(
-    behaviours_copy: Path, runtime: SkillRuntime
-) -> None:
-    app = app_for(behaviours_copy, runtime)
+async def test_markup_like_model_and_prompt_show_literally(behaviours_copy: Path) -> None:
+    app = app_for(behaviours_copy)
     messages: list[Message] = []
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await settle(pilot)
@@ -297,11 +293,9 @@ async def show_everywhere(app: App, pilot: Pilot, texts: list[str]) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(texts=st.lists(ANY_TEXT, min_size=1, max_size=6))
-def test_any_text_is_shown_as_itself(
-    haiku_copy: Path, runtime: SkillRuntime, texts: list[str]
-) -> None:
+def test_any_text_is_shown_as_itself(haiku_copy: Path, texts: list[str]) -> None:
     async def check() -> None:
-        app = app_for(haiku_copy, runtime)
+        app = app_for(haiku_copy)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await settle(pilot)
             await show_everywhere(app, pilot, texts)

@@ -18,10 +18,10 @@ TOKEN = "di-tui-token-5521"
 
 
 async def test_documents_and_tools_are_set_next_to_the_providers(
-    secret_service, haiku_copy: Path, runtime
+    secret_service, haiku_copy: Path
 ) -> None:
     with mcp_server(tools) as server:
-        app = app_for(haiku_copy, runtime)
+        app = app_for(haiku_copy)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             await pilot.press("f8")

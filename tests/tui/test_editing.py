@@ -21,8 +21,8 @@ async def type_at_start(pilot, text: str) -> None:
     await pilot.press(*("enter" if char == "\n" else char for char in text))
 
 
-async def test_quit_from_the_command_palette_asks_about_unsaved_edits(haiku_copy, runtime):
-    app = app_for(haiku_copy, runtime)
+async def test_quit_from_the_command_palette_asks_about_unsaved_edits(haiku_copy):
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await type_at_start(pilot, "#")
@@ -39,8 +39,8 @@ async def test_quit_from_the_command_palette_asks_about_unsaved_edits(haiku_copy
         assert app.screen.editor.dirty_files() == [haiku_copy / "haiku.py"]
 
 
-async def test_an_unedited_file_changed_on_disk_is_reloaded_with_a_notice(haiku_copy, runtime):
-    app = app_for(haiku_copy, runtime)
+async def test_an_unedited_file_changed_on_disk_is_reloaded_with_a_notice(haiku_copy):
+    app = app_for(haiku_copy)
     messages: list[Message] = []
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await settle(pilot)
@@ -56,9 +56,9 @@ async def test_an_unedited_file_changed_on_disk_is_reloaded_with_a_notice(haiku_
 
 @pytest.mark.parametrize("answer", ["mine", "theirs"])
 async def test_an_edited_file_changed_on_disk_asks_and_is_never_overwritten_silently(
-    haiku_copy, runtime, answer
+    haiku_copy, answer
 ):
-    app = app_for(haiku_copy, runtime)
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await type_at_start(pilot, "# mine\n")
@@ -86,8 +86,8 @@ async def test_an_edited_file_changed_on_disk_asks_and_is_never_overwritten_sile
             assert not isinstance(app.screen, Choice)
 
 
-async def test_choosing_the_open_file_again_keeps_undo_history_and_cursor(haiku_copy, runtime):
-    app = app_for(haiku_copy, runtime)
+async def test_choosing_the_open_file_again_keeps_undo_history_and_cursor(haiku_copy):
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -109,7 +109,7 @@ async def test_choosing_the_open_file_again_keeps_undo_history_and_cursor(haiku_
         assert "xyz" not in area.text, "the typing is still in the undo history"
 
 
-async def test_typing_does_not_walk_the_project(haiku_copy, runtime, monkeypatch):
+async def test_typing_does_not_walk_the_project(haiku_copy, monkeypatch):
     walks: list[Path] = []
     real_walk = project_model.walk_project
 
@@ -118,7 +118,7 @@ async def test_typing_does_not_walk_the_project(haiku_copy, runtime, monkeypatch
         return real_walk(root, suffixes)
 
     monkeypatch.setattr(project_model, "walk_project", counting_walk)  # a spy: the walk is real
-    app = app_for(haiku_copy, runtime)
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         before = len(walks)
@@ -128,9 +128,9 @@ async def test_typing_does_not_walk_the_project(haiku_copy, runtime, monkeypatch
         assert "haiku.py ●" in str(app.screen.query_one("#files").get_option_at_index(0).prompt)
 
 
-async def test_a_project_that_cannot_be_created_is_said_in_the_dialog(runtime):
+async def test_a_project_that_cannot_be_created_is_said_in_the_dialog():
     # /proc/self has no skill and refuses new files even to root: a real OSError.
-    app = app_for(Path("/proc/self"), runtime)
+    app = app_for(Path("/proc/self"))
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: type(app.screen).__name__ == "NewProject")
         assert app.focused is not None and app.focused.id == "new-name"

@@ -22,8 +22,8 @@ def output_text(app) -> str:
     return str(app.screen.query_one("#output", Static).content)
 
 
-async def test_edit_and_save_marks_then_clears_dirty(haiku_copy: Path, runtime) -> None:
-    app = app_for(haiku_copy, runtime)
+async def test_edit_and_save_marks_then_clears_dirty(haiku_copy: Path) -> None:
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -40,8 +40,8 @@ async def test_edit_and_save_marks_then_clears_dirty(haiku_copy: Path, runtime) 
         assert not list(haiku_copy.glob(".haiku.py.*")), "atomic save leaves no temp file"
 
 
-async def test_open_another_file_from_the_list(haiku_copy: Path, runtime) -> None:
-    app = app_for(haiku_copy, runtime)
+async def test_open_another_file_from_the_list(haiku_copy: Path) -> None:
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+o", "down", "enter")
@@ -50,8 +50,8 @@ async def test_open_another_file_from_the_list(haiku_copy: Path, runtime) -> Non
         assert "world skill" in screen.editor.text_area.text
 
 
-async def test_syntax_error_jump_fix_build_and_run(haiku_copy: Path, runtime) -> None:
-    app = app_for(haiku_copy, runtime)
+async def test_syntax_error_jump_fix_build_and_run(haiku_copy: Path) -> None:
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -84,8 +84,8 @@ async def test_syntax_error_jump_fix_build_and_run(haiku_copy: Path, runtime) ->
         assert screen.run_panel.status_text == "Run #1 finished: 1 CSI call."
 
 
-async def test_escape_cancels_an_endless_loop_at_once(behaviours_copy: Path, runtime) -> None:
-    app = app_for(behaviours_copy, runtime)
+async def test_escape_cancels_an_endless_loop_at_once(behaviours_copy: Path) -> None:
+    app = app_for(behaviours_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -106,9 +106,9 @@ async def test_escape_cancels_an_endless_loop_at_once(behaviours_copy: Path, run
         assert output_text(app).endswith("received this prompt]\nafter")
 
 
-async def test_a_run_past_its_timeout_is_stopped_and_says_so(behaviours_copy: Path, runtime):
+async def test_a_run_past_its_timeout_is_stopped_and_says_so(behaviours_copy: Path):
     (behaviours_copy / "workbench.toml").write_text('[run]\ninput = "loop"\ntimeout = 0.5\n')
-    app = app_for(behaviours_copy, runtime)
+    app = app_for(behaviours_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f5")
@@ -117,8 +117,8 @@ async def test_a_run_past_its_timeout_is_stopped_and_says_so(behaviours_copy: Pa
         assert app.screen.query_one("#output").has_class("-error")
 
 
-async def test_history_rerun_and_compare(haiku_copy: Path, runtime) -> None:
-    app = app_for(haiku_copy, runtime)
+async def test_history_rerun_and_compare(haiku_copy: Path) -> None:
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -164,8 +164,8 @@ async def test_history_rerun_and_compare(haiku_copy: Path, runtime) -> None:
         assert isinstance(app.screen, MainScreen)
 
 
-async def test_watch_mode_rebuilds_on_save_and_keeps_stale_output(haiku_copy: Path, runtime):
-    app = app_for(haiku_copy, runtime)
+async def test_watch_mode_rebuilds_on_save_and_keeps_stale_output(haiku_copy: Path):
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -186,9 +186,9 @@ async def test_watch_mode_rebuilds_on_save_and_keeps_stale_output(haiku_copy: Pa
         assert "Write a poem about oak trees" in output_text(app), "last good output stays"
 
 
-async def test_quit_with_unsaved_edits_asks_first(haiku_copy: Path, runtime) -> None:
+async def test_quit_with_unsaved_edits_asks_first(haiku_copy: Path) -> None:
     before = (haiku_copy / "haiku.py").read_text()
-    app = app_for(haiku_copy, runtime)
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("x", "ctrl+q")
@@ -205,11 +205,11 @@ async def test_quit_with_unsaved_edits_asks_first(haiku_copy: Path, runtime) -> 
     assert (haiku_copy / "haiku.py").read_text() == before
 
 
-async def test_empty_folder_offers_a_new_project(tmp_path: Path, runtime) -> None:
+async def test_empty_folder_offers_a_new_project(tmp_path: Path) -> None:
     folder = tmp_path / "empty"
     folder.mkdir()
     (folder / "README.md").write_text("notes\n")
-    app = app_for(folder, runtime)
+    app = app_for(folder)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, NewProject)
@@ -220,8 +220,8 @@ async def test_empty_folder_offers_a_new_project(tmp_path: Path, runtime) -> Non
     assert (folder / "README.md").read_text() == "notes\n"
 
 
-async def test_help_lists_every_key_and_the_keymap_remaps(haiku_copy: Path, runtime) -> None:
-    app = app_for(haiku_copy, runtime, keymap={"run": "f12"})
+async def test_help_lists_every_key_and_the_keymap_remaps(haiku_copy: Path) -> None:
+    app = app_for(haiku_copy, keymap={"run": "f12"})
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f1")
@@ -247,8 +247,8 @@ async def test_help_lists_every_key_and_the_keymap_remaps(haiku_copy: Path, runt
         assert SEED_PROMPT in output_text(app)
 
 
-async def test_chosen_theme_is_remembered(haiku_copy: Path, runtime) -> None:
-    app = app_for(haiku_copy, runtime)
+async def test_chosen_theme_is_remembered(haiku_copy: Path) -> None:
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.theme = "nord"
@@ -260,10 +260,10 @@ async def test_chosen_theme_is_remembered(haiku_copy: Path, runtime) -> None:
     config_file().unlink()
 
 
-async def test_escape_cancels_a_build_and_leaves_the_last_component(haiku_copy: Path, runtime):
+async def test_escape_cancels_a_build_and_leaves_the_last_component(haiku_copy: Path):
     component = haiku_copy / "build/haiku.wasm"
     before = component.read_bytes()
-    app = app_for(haiku_copy, runtime)
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -294,8 +294,8 @@ def _building(project: Path) -> bool:
     return False
 
 
-async def test_command_palette_runs_workbench_commands(haiku_copy: Path, runtime) -> None:
-    app = app_for(haiku_copy, runtime)
+async def test_command_palette_runs_workbench_commands(haiku_copy: Path) -> None:
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+p", *"Run", "enter")
@@ -304,14 +304,14 @@ async def test_command_palette_runs_workbench_commands(haiku_copy: Path, runtime
 
 
 async def test_a_failing_worker_shows_an_error_and_the_app_stays(
-    haiku_copy: Path, runtime, monkeypatch
+    haiku_copy: Path, monkeypatch
 ) -> None:
     # A deliberate bug in the screen's event handling stands in for any bug of ours.
     def broken_show(self, event) -> None:
         raise RuntimeError("deliberate bug")
 
     monkeypatch.setattr(MainScreen, "show_event", broken_show)
-    app = app_for(haiku_copy, runtime)
+    app = app_for(haiku_copy)
     messages: list[Message] = []
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await settle(pilot)

@@ -15,11 +15,11 @@ from workbench.tui.screens.main import MainScreen
 
 
 async def test_f5_after_an_edit_runs_instantly_and_f6_builds_the_component(
-    haiku_copy: Path, runtime
+    haiku_copy: Path,
 ) -> None:
     module = haiku_copy / "haiku.py"
     module.write_text(module.read_text().replace("Write a haiku", "Write a short haiku"))
-    app = app_for(haiku_copy, runtime)
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -41,7 +41,7 @@ async def test_f5_after_an_edit_runs_instantly_and_f6_builds_the_component(
 
 
 async def test_the_app_prepares_the_runtime_builds_behind_and_confirms_in_watch_mode(
-    haiku_copy: Path, runtime
+    haiku_copy: Path,
 ) -> None:
     """On open the runtime is built; an instant result has the component built behind it;
     with confirm-instant, watch mode runs the component too and says whether they agree.
@@ -49,9 +49,7 @@ async def test_the_app_prepares_the_runtime_builds_behind_and_confirms_in_watch_
     instant run: a value it takes then (the clock) makes the two differ, and it is said."""
     module = haiku_copy / "haiku.py"
     module.write_text(module.read_text().replace("Write a haiku", "Write a short haiku"))
-    app = app_for(
-        haiku_copy, runtime, prepare_runtime=True, build_behind_instant=True, confirm_instant=True
-    )
+    app = app_for(haiku_copy, prepare_runtime=True, build_behind_instant=True, confirm_instant=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, MainScreen)

@@ -12,8 +12,8 @@ from tests.tui.conftest import SIZE, app_for, notifications, settle, until
 from workbench.tui.screens.help import HelpScreen
 
 
-async def test_a_keymap_that_takes_another_bindings_key_is_reported(haiku_copy, runtime):
-    app = app_for(haiku_copy, runtime, keymap={"build": "f9", "bulid": "f11"})
+async def test_a_keymap_that_takes_another_bindings_key_is_reported(haiku_copy):
+    app = app_for(haiku_copy, keymap={"build": "f9", "bulid": "f11"})
     messages: list[Message] = []
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await settle(pilot)
@@ -22,10 +22,8 @@ async def test_a_keymap_that_takes_another_bindings_key_is_reported(haiku_copy, 
         assert "there is no binding with the id bulid" in said
 
 
-async def test_each_output_tab_has_a_key_and_the_output_can_be_focused_and_zoomed(
-    haiku_copy, runtime
-):
-    app = app_for(haiku_copy, runtime)
+async def test_each_output_tab_has_a_key_and_the_output_can_be_focused_and_zoomed(haiku_copy):
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -55,8 +53,8 @@ async def test_each_output_tab_has_a_key_and_the_output_can_be_focused_and_zoome
         assert screen.output.region.height == height
 
 
-async def test_help_lists_every_key_the_palette_and_how_to_move_between_panes(haiku_copy, runtime):
-    app = app_for(haiku_copy, runtime)
+async def test_help_lists_every_key_the_palette_and_how_to_move_between_panes(haiku_copy):
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f1")
@@ -67,8 +65,8 @@ async def test_help_lists_every_key_the_palette_and_how_to_move_between_panes(ha
             assert key in keys
 
 
-async def test_providers_dialog_opens_with_its_first_field_focused(haiku_copy, runtime):
-    app = app_for(haiku_copy, runtime)
+async def test_providers_dialog_opens_with_its_first_field_focused(haiku_copy):
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f8")
@@ -76,8 +74,8 @@ async def test_providers_dialog_opens_with_its_first_field_focused(haiku_copy, r
         assert app.focused is not None and app.focused.id == "provider-list"
 
 
-async def test_a_cancelled_run_marks_the_output_it_leaves_on_screen(behaviours_copy: Path, runtime):
-    app = app_for(behaviours_copy, runtime)
+async def test_a_cancelled_run_marks_the_output_it_leaves_on_screen(behaviours_copy: Path):
+    app = app_for(behaviours_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen

@@ -21,12 +21,10 @@ async def closed_within(state: ModelServerState, seconds: float = 3.0) -> bool:
     return state.live_connections == 0
 
 
-async def test_saving_provider_settings_closes_the_connections_opened_before(
-    haiku_copy, runtime
-) -> None:
+async def test_saving_provider_settings_closes_the_connections_opened_before(haiku_copy) -> None:
     with model_server(OpenAIApi()) as server:
         local = ProviderSettings("local", "openai", server.base_url)
-        app = app_for(haiku_copy, runtime, providers={"local": local})
+        app = app_for(haiku_copy, providers={"local": local})
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             app.screen.query_one("#run-provider", Select).value = "local"
@@ -44,10 +42,10 @@ async def test_saving_provider_settings_closes_the_connections_opened_before(
     config_file().unlink()
 
 
-async def test_leaving_the_app_closes_provider_connections(haiku_copy, runtime) -> None:
+async def test_leaving_the_app_closes_provider_connections(haiku_copy) -> None:
     with model_server(OpenAIApi()) as server:
         local = ProviderSettings("local", "openai", server.base_url)
-        app = app_for(haiku_copy, runtime, providers={"local": local})
+        app = app_for(haiku_copy, providers={"local": local})
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             app.screen.query_one("#run-provider", Select).value = "local"

@@ -26,10 +26,10 @@ def output_text(app) -> str:
     return str(app.screen.query_one("#output", Static).content)
 
 
-async def test_choose_provider_and_model_then_run_fills_the_trace(haiku_copy: Path, runtime):
+async def test_choose_provider_and_model_then_run_fills_the_trace(haiku_copy: Path):
     with model_server(OpenAIApi()) as server:
         local = ProviderSettings("local", "openai", server.base_url)
-        app = app_for(haiku_copy, runtime, providers={"local": local})
+        app = app_for(haiku_copy, providers={"local": local})
         messages: list[Message] = []
         async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
             await settle(pilot)
@@ -50,10 +50,10 @@ async def test_choose_provider_and_model_then_run_fills_the_trace(haiku_copy: Pa
             assert "model asked: luminous-extended-control · served: gpt-4o-mini-0125" in detail
 
 
-async def test_escape_during_a_slow_model_call(haiku_copy: Path, runtime) -> None:
+async def test_escape_during_a_slow_model_call(haiku_copy: Path) -> None:
     with model_server(OpenAIApi(), ModelServerState(slow_seconds=5)) as server:
         slow = ProviderSettings("slow", "openai", server.base_url, timeout=30)
-        app = app_for(haiku_copy, runtime, providers={"slow": slow}, default_provider="slow")
+        app = app_for(haiku_copy, providers={"slow": slow}, default_provider="slow")
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             await pilot.press("f5")
@@ -76,11 +76,9 @@ async def test_escape_during_a_slow_model_call(haiku_copy: Path, runtime) -> Non
             assert output_text(app) == EchoProvider().complete_text(PROMPT, MODEL).text
 
 
-async def test_add_a_provider_with_its_key_in_the_keyring(
-    secret_service, haiku_copy: Path, runtime
-) -> None:
+async def test_add_a_provider_with_its_key_in_the_keyring(secret_service, haiku_copy: Path) -> None:
     with model_server(OpenAIApi(), ModelServerState(api_key=KEY)) as server:
-        app = app_for(haiku_copy, runtime)
+        app = app_for(haiku_copy)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             await pilot.press("f8")
@@ -109,10 +107,10 @@ async def test_add_a_provider_with_its_key_in_the_keyring(
     config_file().unlink()
 
 
-async def test_the_trace_exports_as_json_lines(haiku_copy: Path, runtime) -> None:
+async def test_the_trace_exports_as_json_lines(haiku_copy: Path) -> None:
     import json
 
-    app = app_for(haiku_copy, runtime)
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f5")

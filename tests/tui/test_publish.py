@@ -29,9 +29,9 @@ def status(screen) -> str:
 
 
 async def test_log_in_publish_see_digest_and_tags(
-    secret_service, registry, haiku_copy: Path, runtime
+    secret_service, registry, haiku_copy: Path
 ) -> None:
-    app = app_for(haiku_copy, runtime)
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f12")
@@ -73,11 +73,11 @@ async def test_log_in_publish_see_digest_and_tags(
 
 
 async def test_publishing_saves_unsaved_edits_and_builds_them_first(
-    registry, haiku_copy: Path, runtime, monkeypatch
+    registry, haiku_copy: Path, monkeypatch
 ) -> None:
     monkeypatch.setenv("SKILL_REGISTRY_USER", USER)
     monkeypatch.setenv("SKILL_REGISTRY_TOKEN", PASSWORD)
-    app = app_for(haiku_copy, runtime)
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         area = app.screen.editor.text_area
@@ -104,14 +104,14 @@ async def test_publishing_saves_unsaved_edits_and_builds_them_first(
 
 
 async def test_a_worker_that_fails_in_a_dialog_says_so_and_the_app_stays(
-    haiku_copy: Path, runtime, monkeypatch
+    haiku_copy: Path, monkeypatch
 ) -> None:
     async def broken_tags(*args, **kwargs):
         raise RuntimeError("injected fault")  # no real part can be made to have this bug
         yield  # pragma: no cover
 
     monkeypatch.setattr(flows, "tags", broken_tags)
-    app = app_for(haiku_copy, runtime)
+    app = app_for(haiku_copy)
     messages: list[Message] = []
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await settle(pilot)

@@ -36,10 +36,10 @@ def refused(url: str, within: float = 20) -> bool:
 
 
 async def test_the_serve_key_serves_the_skill_lists_its_requests_and_stops_it(
-    haiku_copy, runtime, monkeypatch
+    haiku_copy, monkeypatch
 ):
     monkeypatch.setattr(ServeActions, "serve_port", 0)  # a free port: 8081 may be in use
-    app = app_for(haiku_copy, runtime)
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -93,13 +93,11 @@ async def test_the_serve_key_serves_the_skill_lists_its_requests_and_stops_it(
         assert table.row_count == 4  # the requests stay listed
 
 
-async def test_a_taken_port_gives_a_free_one_and_quitting_stops_the_server(
-    haiku_copy, runtime, monkeypatch
-):
+async def test_a_taken_port_gives_a_free_one_and_quitting_stops_the_server(haiku_copy, monkeypatch):
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         monkeypatch.setattr(ServeActions, "serve_port", port)
-        app = app_for(haiku_copy, runtime)
+        app = app_for(haiku_copy)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             screen = app.screen

@@ -40,8 +40,8 @@ def skill_copy(sdk_skill_build: tuple[SkillProject, Path], tmp_path: Path) -> Pa
     return copy_project(sdk_skill_build[0].root, tmp_path / "sdk_skill", with_wit=False)
 
 
-async def test_a_message_shows_while_the_skill_still_runs(stream_copy: Path, runtime) -> None:
-    app = app_for(stream_copy, runtime)
+async def test_a_message_shows_while_the_skill_still_runs(stream_copy: Path) -> None:
+    app = app_for(stream_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -77,8 +77,8 @@ async def test_a_message_shows_while_the_skill_still_runs(stream_copy: Path, run
         assert 'messages:\n[assistant]\n  first then more\n  payload: {"words": 3}' in details
 
 
-async def test_a_streamed_reply_and_its_chat_stream_call(stream_copy: Path, runtime) -> None:
-    app = app_for(stream_copy, runtime)
+async def test_a_streamed_reply_and_its_chat_stream_call(stream_copy: Path) -> None:
+    app = app_for(stream_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -105,10 +105,8 @@ async def test_a_streamed_reply_and_its_chat_stream_call(stream_copy: Path, runt
         assert "  finish reason: stop" in detail and "message_append ×" in detail
 
 
-async def test_a_parameter_the_provider_ignores_is_marked_in_the_trace(
-    skill_copy: Path, runtime
-) -> None:
-    app = app_for(skill_copy, runtime)
+async def test_a_parameter_the_provider_ignores_is_marked_in_the_trace(skill_copy: Path) -> None:
+    app = app_for(skill_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -140,8 +138,8 @@ async def test_a_parameter_the_provider_ignores_is_marked_in_the_trace(
         assert "error: There is no collection n/c in this project: put its documents" in detail
 
 
-async def test_the_skill_tab_shows_world_description_and_schemas(skill_copy: Path, runtime) -> None:
-    app = app_for(skill_copy, runtime)
+async def test_the_skill_tab_shows_world_description_and_schemas(skill_copy: Path) -> None:
+    app = app_for(skill_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)  # the description is read when the app opens
         screen = app.screen
@@ -166,9 +164,9 @@ async def test_the_skill_tab_shows_world_description_and_schemas(skill_copy: Pat
         assert "Now calls one inference function" in panel.text
 
 
-async def test_the_skill_tab_of_a_project_not_built_yet_says_so(tmp_path: Path, runtime) -> None:
+async def test_the_skill_tab_of_a_project_not_built_yet_says_so(tmp_path: Path) -> None:
     folder = copy_project(DATA / "skills/raw_v0_4", tmp_path / "raw_v0_4", with_wit=False)
-    app = app_for(folder, runtime)
+    app = app_for(folder)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         panel = app.screen.output.skill_panel
@@ -179,10 +177,8 @@ async def test_the_skill_tab_of_a_project_not_built_yet_says_so(tmp_path: Path, 
         assert panel.description is None
 
 
-async def test_a_message_stream_skill_has_no_metadata_and_says_so(
-    stream_copy: Path, runtime
-) -> None:
-    app = app_for(stream_copy, runtime)
+async def test_a_message_stream_skill_has_no_metadata_and_says_so(stream_copy: Path) -> None:
+    app = app_for(stream_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         text = app.screen.output.skill_panel.text
@@ -190,8 +186,8 @@ async def test_a_message_stream_skill_has_no_metadata_and_says_so(
         assert "No description and no schemas" in text
 
 
-async def test_an_input_the_schema_refuses_never_runs(skill_copy: Path, runtime) -> None:
-    app = app_for(skill_copy, runtime)
+async def test_an_input_the_schema_refuses_never_runs(skill_copy: Path) -> None:
+    app = app_for(skill_copy)
     messages: list[Message] = []
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await settle(pilot)
@@ -216,8 +212,8 @@ async def test_an_input_the_schema_refuses_never_runs(skill_copy: Path, runtime)
         assert len(screen.history) == 1 and screen.history.records[0].result.ok
 
 
-async def test_text_for_a_json_skill_is_refused_the_same_way(stream_copy: Path, runtime) -> None:
-    app = app_for(stream_copy, runtime)
+async def test_text_for_a_json_skill_is_refused_the_same_way(stream_copy: Path) -> None:
+    app = app_for(stream_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -230,11 +226,11 @@ async def test_text_for_a_json_skill_is_refused_the_same_way(stream_copy: Path, 
 
 
 async def test_a_component_file_opens_runs_and_cannot_be_built(
-    sdk_stream_build: tuple[SkillProject, Path], tmp_path: Path, runtime
+    sdk_stream_build: tuple[SkillProject, Path], tmp_path: Path
 ) -> None:
     component = tmp_path / "streamer.wasm"
     shutil.copy(sdk_stream_build[1], component)
-    app = app_for(component, runtime)
+    app = app_for(component)
     messages: list[Message] = []
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await settle(pilot)
@@ -262,10 +258,10 @@ async def test_a_component_file_opens_runs_and_cannot_be_built(
         assert list(tmp_path.iterdir()) == [component], "nothing built or written beside it"
 
 
-async def test_a_file_that_is_no_component_says_why(tmp_path: Path, runtime) -> None:
+async def test_a_file_that_is_no_component_says_why(tmp_path: Path) -> None:
     component = tmp_path / "broken.wasm"
     component.write_bytes(b"\0asm not really")
-    app = app_for(component, runtime)
+    app = app_for(component)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -276,18 +272,16 @@ async def test_a_file_that_is_no_component_says_why(tmp_path: Path, runtime) -> 
         assert screen.query_one("#skill-info").has_class("-error")
 
 
-async def test_a_missing_component_file_ends_the_app_with_a_sentence(
-    tmp_path: Path, runtime
-) -> None:
-    app = app_for(tmp_path / "gone.wasm", runtime)
+async def test_a_missing_component_file_ends_the_app_with_a_sentence(tmp_path: Path) -> None:
+    app = app_for(tmp_path / "gone.wasm")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
     assert app.return_code == 1
 
 
-async def test_thousands_of_appends_are_all_shown(stream_copy: Path, runtime) -> None:
+async def test_thousands_of_appends_are_all_shown(stream_copy: Path) -> None:
     # How responsive the app stays is measured in bench/ (key echo), not asserted here.
-    app = app_for(stream_copy, runtime)
+    app = app_for(stream_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -300,10 +294,8 @@ async def test_thousands_of_appends_are_all_shown(stream_copy: Path, runtime) ->
         assert screen.output.messages.text.startswith(f"[assistant]\n{result.output}\npayload:")
 
 
-async def test_a_long_message_is_sealed_line_by_line_and_stays_whole(
-    haiku_copy: Path, runtime
-) -> None:
-    app = app_for(haiku_copy, runtime)
+async def test_a_long_message_is_sealed_line_by_line_and_stays_whole(haiku_copy: Path) -> None:
+    app = app_for(haiku_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         output = app.screen.output
@@ -344,13 +336,13 @@ async def test_a_long_message_is_sealed_line_by_line_and_stays_whole(
 
 
 async def test_an_sdk_project_without_an_environment_is_offered_one(
-    sdk_environment, tmp_path: Path, runtime
+    sdk_environment, tmp_path: Path
 ) -> None:
     from workbench.tui.screens.dialogs import Choice
 
     folder = copy_project(DATA / "skills/sdk_skill", tmp_path / "fresh", with_wit=False)
     (folder / "requirements.txt").write_text("pharia-skill==0.20.0\n")
-    app = app_for(folder, runtime)
+    app = app_for(folder)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f6")
@@ -376,7 +368,7 @@ async def test_an_sdk_project_without_an_environment_is_offered_one(
 
 @pytest.mark.parametrize("kind", ["openai", "aleph-alpha"])
 async def test_sdk_skills_run_in_the_app_against_each_server(
-    kind: str, skill_copy: Path, stream_copy: Path, runtime
+    kind: str, skill_copy: Path, stream_copy: Path
 ) -> None:
     from tests.servers.model_api import AlephAlphaApi, OpenAIApi, model_server
     from workbench.models.providers import ProviderSettings
@@ -388,7 +380,7 @@ async def test_sdk_skills_run_in_the_app_against_each_server(
             (skill_copy, {"call": "completion-stream", "model": model}),
             (stream_copy, {"topic": "oat milk", "model": model}),
         ):
-            app = app_for(folder, runtime, providers={"local": local}, default_provider="local")
+            app = app_for(folder, providers={"local": local}, default_provider="local")
             async with app.run_test(size=SIZE) as pilot:
                 await settle(pilot)
                 screen = app.screen

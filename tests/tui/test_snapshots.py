@@ -16,7 +16,7 @@ BUILT = {"haiku": "haiku_project", "stream": "raw_stream_project", "skill": "raw
 
 @pytest.mark.parametrize("name", list(STATES))
 def test_state_looks_right(
-    name: str, snap_compare, runtime, tmp_path: Path, request: pytest.FixtureRequest
+    name: str, snap_compare, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     folder_kind, state = STATES[name]
     if folder_kind == "empty":
@@ -24,4 +24,4 @@ def test_state_looks_right(
     else:  # only the project this state needs is built
         project = request.getfixturevalue(BUILT[folder_kind])
         folder = copy_project(project.root, tmp_path / project.root.name, with_wit=False)
-    assert snap_compare(app_for(folder, runtime), run_before=state, terminal_size=SIZE)
+    assert snap_compare(app_for(folder), run_before=state, terminal_size=SIZE)

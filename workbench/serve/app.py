@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,6 +30,7 @@ from workbench import flows
 from workbench.csi.host import CsiHost
 from workbench.csi.record import CsiCall
 from workbench.serve import kernel
+from workbench.serve.bodies import json_body
 from workbench.serve.csi_routes import csi_routes
 from workbench.serve.kernel import Refusal
 from workbench.serve.log import LoggedRequest, RequestLog, RunNote
@@ -124,7 +125,7 @@ def _run(server: SkillServer) -> Any:
         problem = _bad_namespace(request)
         if problem is not None:
             return problem
-        value = await _json_body(request)
+        value = await json_body(request)
         if isinstance(value, Response):
             return value
         found = await _find(server, request)
@@ -148,7 +149,7 @@ def _message_stream(server: SkillServer) -> Any:
         problem = _bad_namespace(request)
         if problem is not None:
             return problem
-        value = await _json_body(request)
+        value = await json_body(request)
         if isinstance(value, Response):
             return value
         _note(request).skill = f"{namespace}/{name}"
@@ -220,28 +221,6 @@ async def _find(server: SkillServer, request: Request) -> Resolved | Response:
     if isinstance(found, Refusal):
         return _refused(request, found)
     return found
-
-
-async def _json_body(request: Request) -> Any:
-    """The request's JSON value, or the kernel's (axum's `Json`) refusal of it."""
-    content_type = request.headers.get("content-type", "")
-    mime = content_type.split(";")[0].strip().lower()
-    if not (mime == "application/json" or (mime.startswith("application/") and "+json" in mime)):
-        return PlainTextResponse(kernel.JSON_CONTENT_TYPE, kernel.UNSUPPORTED_MEDIA_TYPE)
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > kernel.BODY_LIMIT:
-                return PlainTextResponse(kernel.BODY_TOO_LARGE, kernel.PAYLOAD_TOO_LARGE)
-            chunks.append(chunk)
-    except ClientDisconnect:
-        return Response(status_code=kernel.BAD_REQUEST)
-    try:
-        return json.loads(b"".join(chunks))
-    except (ValueError, UnicodeDecodeError) as error:
-        return PlainTextResponse(kernel.not_json(str(error)), kernel.BAD_REQUEST)
 
 
 def _refused(request: Request, refusal: Refusal) -> Response:

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -33,6 +33,7 @@ from workbench.csi.host import FUNCTIONS, STREAMS, CsiHost
 from workbench.csi.record import CsiCall
 from workbench.errors import InvalidCsiRequest, WorkbenchError
 from workbench.serve import kernel
+from workbench.serve.bodies import json_body
 
 OpenHost = Callable[[Request], CsiHost]
 OnCalls = Callable[[Request, list[CsiCall]], None]
@@ -58,7 +59,7 @@ def csi_routes(open_host: OpenHost, on_calls: OnCalls | None = None) -> list[Rou
                 return PlainTextResponse(
                     f"The Kernel has no CSI function `{function}` under /csi/{version}.", 404
                 )
-            body = await _json_body(request)
+            body = await json_body(request)
             if isinstance(body, Response):
                 return body
             request.state.csi_version = version
@@ -81,28 +82,6 @@ def csi_routes(open_host: OpenHost, on_calls: OnCalls | None = None) -> list[Rou
         Route(f"/csi/{version}/{{function}}", serving(version), methods=["POST"])
         for version in VERSIONS
     ]
-
-
-async def _json_body(request: Request) -> Any:
-    """The request's JSON, or the kernel's refusal of it (axum's `Json` extractor)."""
-    content_type = request.headers.get("content-type", "")
-    mime = content_type.split(";")[0].strip().lower()
-    if not (mime == "application/json" or (mime.startswith("application/") and "+json" in mime)):
-        return PlainTextResponse(kernel.JSON_CONTENT_TYPE, kernel.UNSUPPORTED_MEDIA_TYPE)
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > kernel.BODY_LIMIT:
-                return PlainTextResponse(kernel.BODY_TOO_LARGE, kernel.PAYLOAD_TOO_LARGE)
-            chunks.append(chunk)
-    except ClientDisconnect:
-        return Response(status_code=kernel.BAD_REQUEST)
-    try:
-        return json.loads(b"".join(chunks))
-    except (ValueError, UnicodeDecodeError) as error:
-        return PlainTextResponse(kernel.not_json(str(error)), kernel.BAD_REQUEST)
 
 
 def _label(function: str) -> str:

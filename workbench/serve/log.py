@@ -13,16 +13,18 @@ import hmac
 import secrets
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from workbench.csi.record import CsiCall
 
 #: Requests kept; the oldest go first.
 DEFAULT_LIMIT = 1000
 
-Listener = Callable[["LoggedRequest"], None]
+Entry = TypeVar("Entry")
+#: What a listener hears of one addition: the entry, or a batch of them.
+Heard = TypeVar("Heard")
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,48 @@ class RunNote:
     error: str | None = None
 
 
-class RequestLog:
-    """A bounded list of answered requests; thread-safe. Listeners hear each one as it is
-    added (on the server's thread: a listener must hand it over, not block)."""
+class BoundedLog(Generic[Entry, Heard]):
+    """A bounded list, oldest out first; thread-safe. Listeners hear what each `_keep` adds
+    (on the server's thread: a listener must hand it over, not block)."""
+
+    def __init__(self, limit: int) -> None:
+        self._entries: deque[Entry] = deque(maxlen=limit)
+        self._listeners: list[Callable[[Heard], None]] = []
+        self._lock = threading.Lock()
+
+    def _keep(self, entries: Iterable[Entry], heard: Heard) -> None:
+        with self._lock:
+            self._entries.extend(entries)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            with contextlib.suppress(Exception):  # a listener's bug must not fail a request
+                listener(heard)
+
+    def entries(self) -> list[Entry]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def listen(self, listener: Callable[[Heard], None]) -> Callable[[], None]:
+        """Call `listener` with everything added from now on; returns the way to stop."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def stop() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return stop
+
+
+class RequestLog(BoundedLog["LoggedRequest", "LoggedRequest"]):
+    """Every answered request; listeners hear each one."""
 
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
-        self._entries: deque[LoggedRequest] = deque(maxlen=limit)
-        self._listeners: list[Listener] = []
-        self._lock = threading.Lock()
+        super().__init__(limit)
         self._key = secrets.token_bytes(16)
 
     def caller(self, client: tuple[str, int] | None, token: str | None) -> str:
@@ -95,28 +131,4 @@ class RequestLog:
         return f"{where} token {digest[:8]}"
 
     def add(self, entry: LoggedRequest) -> None:
-        with self._lock:
-            self._entries.append(entry)
-            listeners = list(self._listeners)
-        for listener in listeners:
-            with contextlib.suppress(Exception):  # a listener's bug must not break a request
-                listener(entry)
-
-    def entries(self) -> list[LoggedRequest]:
-        with self._lock:
-            return list(self._entries)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def listen(self, listener: Listener) -> Callable[[], None]:
-        """Call `listener` with every request added from now on; returns the way to stop."""
-        with self._lock:
-            self._listeners.append(listener)
-
-        def stop() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                self._listeners.remove(listener)
-
-        return stop
+        self._keep((entry,), entry)

@@ -16,12 +16,9 @@ answer is an empty `ExportTraceServiceResponse` in the same encoding, a failure 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import threading
 import zlib
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +32,8 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from workbench.serve.log import BoundedLog
 
 #: Where OTLP/HTTP exporters post traces. The second is what an exporter posts to when
 #: OTEL_EXPORTER_OTLP_ENDPOINT is given the traces URL itself (as the SDK's docstring does
@@ -54,8 +53,6 @@ _STATUSES = ("unset", "ok", "error")
 #: google.rpc.Code for a body that is not traces.
 _INVALID_ARGUMENT = 3
 _ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"})
-
-Listener = Callable[[Sequence["OtelSpan"]], None]
 
 
 @dataclass(frozen=True)
@@ -130,48 +127,20 @@ def summary(spans: Sequence[OtelSpan]) -> str:
     return f"{len(spans)} {noun}: {', '.join(names)}{more}{timed}{said}"
 
 
-class SpanLog:
-    """A bounded list of received spans; thread-safe. Listeners hear each batch as it is
-    added (on the server's thread: a listener must hand it over, not block)."""
+class SpanLog(BoundedLog[OtelSpan, tuple[OtelSpan, ...]]):
+    """Every span received; listeners hear each batch as one export brought it."""
 
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
-        self._spans: deque[OtelSpan] = deque(maxlen=limit)
-        self._listeners: list[Listener] = []
-        self._lock = threading.Lock()
+        super().__init__(limit)
 
     def add(self, spans: Sequence[OtelSpan]) -> None:
-        if not spans:
-            return
-        batch = tuple(spans)
-        with self._lock:
-            self._spans.extend(batch)
-            listeners = list(self._listeners)
-        for listener in listeners:
-            with contextlib.suppress(Exception):  # a listener's bug must not fail an export
-                listener(batch)
-
-    def entries(self) -> list[OtelSpan]:
-        with self._lock:
-            return list(self._spans)
+        if spans:
+            batch = tuple(spans)
+            self._keep(batch, batch)
 
     def trace(self, trace_id: str) -> list[OtelSpan]:
         """The spans of one trace, by start time."""
         return sorted((s for s in self.entries() if s.trace_id == trace_id), key=_start)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._spans.clear()
-
-    def listen(self, listener: Listener) -> Callable[[], None]:
-        """Call `listener` with every batch added from now on; returns the way to stop."""
-        with self._lock:
-            self._listeners.append(listener)
-
-        def stop() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                self._listeners.remove(listener)
-
-        return stop
 
 
 def _start(span: OtelSpan) -> float:
